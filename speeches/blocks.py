@@ -1,0 +1,67 @@
+from wagtail import blocks
+from wagtail.contrib.typed_table_block.blocks import TypedTableBlock
+from wagtail.images.blocks import ImageBlock
+
+HEADING_LEVELS = [("h2", "一级标题"), ("h3", "二级标题"), ("h4", "三级标题")]
+
+
+class HeadingBlock(blocks.StructBlock):
+    text = blocks.CharBlock(label="标题文字", max_length=200)
+    level = blocks.ChoiceBlock(choices=HEADING_LEVELS, default="h2", label="级别")
+
+    class Meta:
+        icon = "title"
+        label = "小标题"
+        template = "speeches/blocks/heading.html"
+
+
+class QuoteBlock(blocks.StructBlock):
+    text = blocks.TextBlock(label="引文")
+    attribution = blocks.CharBlock(required=False, label="出处")
+
+    class Meta:
+        icon = "openquote"
+        label = "引文"
+        template = "speeches/blocks/quote.html"
+
+
+class ParagraphBlock(blocks.RichTextBlock):
+    def __init__(self, **kwargs):
+        kwargs.setdefault("features", ["bold", "italic", "link", "ol", "ul"])
+        super().__init__(**kwargs)
+
+    class Meta:
+        icon = "pilcrow"
+        label = "段落"
+        template = "speeches/blocks/paragraph.html"
+
+
+class FigureBlock(ImageBlock):
+    class Meta:
+        icon = "image"
+        label = "图片"
+        template = "speeches/blocks/image.html"
+
+
+class TableBlock(TypedTableBlock):
+    def __init__(self, **kwargs):
+        super().__init__(
+            [("text", blocks.CharBlock(label="文字")), ("number", blocks.DecimalBlock(label="数字"))],
+            **kwargs,
+        )
+
+    class Meta:
+        icon = "table"
+        label = "表格"
+        template = "speeches/blocks/table.html"
+
+
+class SpeechBodyBlock(blocks.StreamBlock):
+    paragraph = ParagraphBlock()
+    heading = HeadingBlock()
+    quote = QuoteBlock()
+    image = FigureBlock()
+    table = TableBlock()
+
+    class Meta:
+        block_counts = {}

@@ -1,0 +1,196 @@
+from django.conf import settings
+from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
+from django.db import models
+from django.db.models.functions import ExtractYear
+from django.utils.functional import cached_property
+from modelcluster.contrib.taggit import ClusterTaggableManager
+from modelcluster.fields import ParentalKey
+from taggit.models import TaggedItemBase
+from wagtail.admin.panels import FieldPanel, MultiFieldPanel
+from wagtail.fields import RichTextField, StreamField
+from wagtail.models import Page
+from wagtail.search import index
+
+from speeches.blocks import SpeechBodyBlock
+
+
+class OrgLevel(models.TextChoices):
+    NATIONAL = "national", "全总"
+    PROVINCIAL = "provincial", "省级"
+    CITY = "city", "市级"
+    COUNTY = "county", "县级"
+    INDUSTRY = "industry", "行业"
+    GRASSROOTS = "grassroots", "基层"
+
+
+class SpeechIndexPage(Page):
+    intro = RichTextField("导语", blank=True, features=["bold", "italic", "link"])
+
+    content_panels = Page.content_panels + [FieldPanel("intro")]
+
+    parent_page_types = ["home.HomePage"]
+    subpage_types = ["speeches.SpeechPage"]
+    max_count_per_parent = 1
+
+    class Meta:
+        verbose_name = "讲话稿库"
+        verbose_name_plural = "讲话稿库"
+
+    def speeches(self):
+        return (
+            SpeechPage.objects.live()
+            .public()
+            .descendant_of(self)
+            .select_related("speaker")
+            .order_by(models.F("date_delivered").desc(nulls_last=True), "-first_published_at", "-pk")
+        )
+
+    def get_context(self, request, *args, **kwargs):
+        context = super().get_context(request, *args, **kwargs)
+        speeches = self.speeches()
+        all_speeches = speeches
+
+        year = request.GET.get("year", "").strip()
+        level = request.GET.get("level", "").strip()
+        if year.isdigit() and len(year) == 4:
+            speeches = speeches.filter(date_delivered__year=int(year))
+        else:
+            year = ""
+        if level == "unknown":
+            speeches = speeches.filter(org_level="")
+        elif level in OrgLevel.values:
+            speeches = speeches.filter(org_level=level)
+        else:
+            level = ""
+
+        paginator = Paginator(speeches, settings.SPEECHES_PER_PAGE)
+        try:
+            page_obj = paginator.page(request.GET.get("page", 1))
+        except PageNotAnInteger:
+            page_obj = paginator.page(1)
+        except EmptyPage:
+            page_obj = paginator.page(paginator.num_pages)
+
+        years = (
+            all_speeches.exclude(date_delivered=None)
+            .annotate(y=ExtractYear("date_delivered"))
+            .values_list("y", flat=True)
+            .order_by("-y")
+            .distinct()
+        )
+        context.update(
+            page_obj=page_obj,
+            speeches=page_obj.object_list,
+            years=list(years),
+            levels=OrgLevel.choices,
+            selected_year=year,
+            selected_level=level,
+            filtered=bool(year or level),
+        )
+        return context
+
+
+class SpeechPageTag(TaggedItemBase):
+    content_object = ParentalKey("speeches.SpeechPage", on_delete=models.CASCADE, related_name="tagged_items")
+
+
+class SpeechPage(Page):
+    speaker = models.ForeignKey(
+        "speeches.Speaker",
+        verbose_name="讲话人",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="speeches",
+    )
+    date_delivered = models.DateField("讲话日期", null=True, blank=True, help_text="不详时留空")
+    meeting = models.CharField("会议/场合", max_length=200, blank=True)
+    org_level = models.CharField("组织层级", max_length=20, choices=OrgLevel.choices, blank=True)
+    region = models.CharField("地区", max_length=100, blank=True)
+    topics = ClusterTaggableManager("主题", through=SpeechPageTag, blank=True)
+    summary = models.TextField("摘要", blank=True)
+    body = StreamField(SpeechBodyBlock(), verbose_name="正文", blank=True)
+    source_note = models.TextField("来源说明", blank=True)
+    import_key = models.CharField(max_length=200, blank=True, db_index=True, editable=False)
+
+    content_panels = Page.content_panels + [
+        MultiFieldPanel(
+            [
+                FieldPanel("speaker"),
+                FieldPanel("date_delivered"),
+                FieldPanel("meeting"),
+                FieldPanel("org_level"),
+                FieldPanel("region"),
+                FieldPanel("topics"),
+            ],
+            heading="讲话信息",
+        ),
+        FieldPanel("summary"),
+        FieldPanel("body"),
+        FieldPanel("source_note"),
+    ]
+
+    search_fields = Page.search_fields + [
+        index.SearchField("summary", boost=2),
+        index.SearchField("body"),
+        index.SearchField("meeting", boost=2),
+        index.SearchField("region"),
+        index.RelatedFields("speaker", [index.SearchField("name", boost=2), index.SearchField("post")]),
+        index.RelatedFields("topics", [index.SearchField("name", boost=2)]),
+        index.FilterField("date_delivered"),
+        index.FilterField("org_level"),
+        index.FilterField("speaker"),
+        index.AutocompleteField("meeting"),
+    ]
+
+    parent_page_types = ["speeches.SpeechIndexPage"]
+    subpage_types = []
+
+    class Meta:
+        verbose_name = "讲话稿"
+        verbose_name_plural = "讲话稿"
+
+    @property
+    def org_level_label(self):
+        return self.get_org_level_display() if self.org_level else ""
+
+    def plain_text(self):
+        parts = []
+        for block in self.body:
+            if block.block_type == "paragraph":
+                from django.utils.html import strip_tags
+
+                parts.append(strip_tags(block.value.source))
+            elif block.block_type == "heading":
+                parts.append(block.value["text"])
+            elif block.block_type == "quote":
+                parts.append(block.value["text"])
+        return "\n".join(parts)
+
+    @cached_property
+    def description(self):
+        if self.search_description:
+            return self.search_description
+        if self.summary:
+            return self.summary[:120]
+        text = self.plain_text().replace("\n", " ")
+        return text[:120] or self.title
+
+    def related_speeches(self, limit=5):
+        tag_ids = list(self.topics.values_list("pk", flat=True))
+        if not tag_ids:
+            return SpeechPage.objects.none()
+        return (
+            SpeechPage.objects.live()
+            .public()
+            .exclude(pk=self.pk)
+            .filter(tagged_items__tag_id__in=tag_ids)
+            .annotate(shared=models.Count("tagged_items", filter=models.Q(tagged_items__tag_id__in=tag_ids)))
+            .order_by("-shared", models.F("date_delivered").desc(nulls_last=True), "-pk")
+            .distinct()[:limit]
+        )
+
+    def get_context(self, request, *args, **kwargs):
+        context = super().get_context(request, *args, **kwargs)
+        context["related"] = self.related_speeches()
+        return context
