@@ -31,3 +31,50 @@ def imported_corpus(speech_index, corpus_file):
     from speeches.importing.writer import import_corpus
 
     return import_corpus(corpus_file, parent=speech_index)
+
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's Chromium driven by Playwright; never a downloaded browser."""
+    import os
+
+    from playwright.sync_api import sync_playwright
+
+    assert os.path.exists(CHROMIUM), "需要 Debian 的 chromium（运行 make services 安装）"
+    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield instance
+        instance.close()
+
+
+@pytest.fixture
+def phone_page(browser):
+    context = browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True,
+                                  has_touch=True, locale="zh-CN")
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def desktop_page(browser):
+    context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="zh-CN")
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def site_on_live_server(live_server, home_page):
+    """Point the default Wagtail site at the live server so page URLs resolve there."""
+    from wagtail.models import Site
+
+    host, port = live_server.url.split("//")[1].split(":")
+    Site.objects.filter(is_default_site=True).update(hostname=host, port=int(port))
+    return live_server
