@@ -30,7 +30,9 @@ def build_site():
 
     home = HomePage.objects.get()
     if not home.intro:
-        home.intro = "<p>传达工会声音，服务广大职工。这里汇集历次工会工作会议讲话、惠及会员的活动专题和特惠商户信息。</p>"
+        home.intro = (
+            "<p>传达工会声音，服务广大职工。这里汇集历次工会工作会议讲话、惠及会员的活动专题和特惠商户信息。</p>"
+        )
         home.save_revision().publish()
     site = Site.objects.get(is_default_site=True)
     site_settings = SiteSettings.for_site(site)

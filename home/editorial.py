@@ -11,7 +11,12 @@ EDITOR_PAGE_PERMS = ["add_page", "change_page"]
 MODERATOR_PAGE_PERMS = EDITOR_PAGE_PERMS + ["publish_page", "lock_page", "unlock_page", "bulk_delete_page"]
 EDITOR_COLLECTION_PERMS = ["add_image", "choose_image", "add_document", "choose_document"]
 MODERATOR_COLLECTION_PERMS = EDITOR_COLLECTION_PERMS + ["change_image", "change_document"]
-EDITOR_MODEL_PERMS = ["wagtailadmin.access_admin", "speeches.add_speaker", "speeches.change_speaker", "speeches.view_speaker"]
+EDITOR_MODEL_PERMS = [
+    "wagtailadmin.access_admin",
+    "speeches.add_speaker",
+    "speeches.change_speaker",
+    "speeches.view_speaker",
+]
 MODERATOR_MODEL_PERMS = EDITOR_MODEL_PERMS + ["speeches.delete_speaker"]
 
 

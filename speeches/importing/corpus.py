@@ -302,7 +302,7 @@ def build_blocks(paragraphs):
             if len(para.text) <= MAX_HEADING_CHARS:
                 heading = para.text
             else:
-                match = re.match(r"^(.{2,%d}?[。！？!?])(.+)$" % MAX_HEADING_CHARS, para.text)
+                match = re.match(rf"^(.{{2,{MAX_HEADING_CHARS}}}?[。！？!?])(.+)$", para.text)
                 if match:
                     heading, rest = match.group(1), match.group(2).strip()
         if heading:
@@ -454,7 +454,7 @@ def parse_corpus(text: str, threshold: float = 0.85) -> ParseResult:
             continue
         sig = shingles(speech.text)
         match = None
-        for other, other_sig in zip(kept, signatures):
+        for other, other_sig in zip(kept, signatures, strict=True):
             similarity = jaccard(sig, other_sig)
             if similarity >= threshold:
                 match = (other, similarity)
