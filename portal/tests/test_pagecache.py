@@ -1,0 +1,80 @@
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.cache import caches
+
+from speeches.tests.factories import SpeechPageFactory
+
+REDIS = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": "redis://127.0.0.1:6379/15"}}
+LOCMEM = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "pagecache-test"}}
+
+
+@pytest.fixture(params=["locmem", "redis"])
+def page_cache(request, settings):
+    settings.CACHES = REDIS if request.param == "redis" else LOCMEM
+    settings.PAGE_CACHE_SECONDS = 300
+    caches["default"].clear()
+    yield request.param
+    caches["default"].clear()
+
+
+@pytest.fixture
+def speech(speech_index):
+    return SpeechPageFactory(parent=speech_index, title="原来的讲话标题")
+
+
+def test_anonymous_pages_are_cached(client, page_cache, speech):
+    assert client.get(speech.url)["X-Cache"] == "MISS"
+    hit = client.get(speech.url)
+    assert hit["X-Cache"] == "HIT" and "原来的讲话标题" in hit.content.decode()
+    assert "Content-Security-Policy" in hit  # headers are part of the cached copy
+
+
+def test_publish_purges_page_index_and_home(client, page_cache, speech, speech_index):
+    for url in (speech.url, speech_index.url, "/"):
+        client.get(url)
+        assert client.get(url)["X-Cache"] == "HIT"
+    speech.title = "修改后的讲话标题"
+    speech.save_revision().publish()
+    for url in (speech.url, speech_index.url, "/"):
+        response = client.get(url)
+        assert response["X-Cache"] == "MISS"
+        assert "修改后的讲话标题" in response.content.decode()
+
+
+def test_unpublish_and_move_purge(client, page_cache, speech, speech_index, home_page):
+    client.get(speech_index.url)
+    speech.unpublish()
+    assert "原来的讲话标题" not in client.get(speech_index.url).content.decode()
+    assert client.get(speech.url).status_code == 404
+
+
+def test_logged_in_editor_always_sees_fresh_pages(client, page_cache, speech):
+    client.get(speech.url)
+    editor = get_user_model().objects.create_superuser("editor", "e@example.com", "pw-editor-12345")
+    client.force_login(editor)
+    response = client.get(speech.url)
+    assert "X-Cache" not in response
+
+
+def test_elder_mode_has_its_own_copy(client, page_cache, speech):
+    client.get(speech.url)
+    client.cookies["elder_mode"] = "1"
+    assert client.get(speech.url)["X-Cache"] == "MISS"
+
+
+def test_search_is_not_cached(client, page_cache, speech):
+    client.get("/search/?q=讲话")
+    assert "X-Cache" not in client.get("/search/?q=讲话")
+
+
+def test_snippet_change_purges(client, page_cache, speech):
+    from speeches.models import Speaker
+
+    client.get(speech.url)
+    speaker = Speaker.objects.create(name="赵六", post="主席")
+    speech.speaker = speaker
+    speech.save_revision().publish()
+    assert "赵六" in client.get(speech.url).content.decode()
+    speaker.name = "赵六六"
+    speaker.save()
+    assert "赵六六" in client.get(speech.url).content.decode()
