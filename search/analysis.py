@@ -58,6 +58,11 @@ def user_dictionary_entries():
         entries.append((parts[0], freq, tag))
     for word, freq in _editor_words():
         entries.append((word, freq, "n"))
+    known = {entry[0] for entry in entries}
+    for word in sorted(synonyms()):
+        # Every synonym must be one token, or the synonym could never match the index.
+        if word not in known and len(word) > 1:
+            entries.append((word, 20000, "n"))
     return entries
 
 
@@ -230,15 +235,17 @@ def analyse_for_index(text):
     """Text as space-separated tokens for the full-text index.
 
     The precise-mode tokens come first in reading order (so ``phrase_key`` of the text is recoverable by
-    removing spaces), then the sub-words search mode adds (服务卡 inside 会员服务卡).
+    removing spaces), then the sub-words search mode adds (服务卡 inside 会员服务卡), each fenced by "|".
     """
     text = clean_text(text)
     if not text.strip():
         return ""
     precise, subwords = _index_segments(text)
-    head = [p for token in precise for p in _word_parts(token)]
-    tail = [p for token in subwords for p in _word_parts(token)]
-    return " ".join(head + tail)
+    head = " ".join(p for token in precise for p in _word_parts(token))
+    tail = " | ".join(p for token in subwords for p in _word_parts(token))
+    # "|" is a separator to both databases' tokenizers; it keeps sub-words (and the next field) from
+    # running into each other when an exact phrase is checked against the text with spaces removed.
+    return f"{head} | {tail} |" if tail else f"{head} |"
 
 
 def phrase_key(text):
