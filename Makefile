@@ -71,3 +71,13 @@ serve-prod: install
 	@DJANGO_SETTINGS_MODULE=portal.settings.production $(PY) manage.py collectstatic --noinput -v0
 	@echo "==> 生产模式：http://127.0.0.1:$(PORT)/"
 	@DJANGO_SETTINGS_MODULE=portal.settings.production PORT=$(PORT) $(VENV)/bin/gunicorn -c portal/gunicorn.conf.py
+
+.PHONY: eval-search bench-search
+
+# Search relevance (MRR, recall@10) for the jieba backend and Wagtail's default, on SQLite and PostgreSQL.
+eval-search: install
+	@$(PY) bench/eval_search.py
+
+# Search indexing throughput and query latency on 10,000 generated speeches.
+bench-search: install
+	@$(PY) bench/bench_search.py

@@ -2,4 +2,7 @@ from django.urls import path
 
 from search import views
 
-urlpatterns = [path("search/", views.search_api, name="search-api")]
+urlpatterns = [
+    path("search/", views.search_api, name="search-api"),
+    path("search/suggest/", views.suggest_api, name="search-suggest"),
+]

@@ -214,3 +214,9 @@ LOGGING = {
 }
 
 SPEECHES_PER_PAGE = 10
+
+# Chinese full-text search (search app): jieba-segmented index on SQLite FTS5 or PostgreSQL,
+# chosen from the default database's engine.
+WAGTAILSEARCH_BACKENDS = {
+    "default": {"BACKEND": "search.backends", "ATOMIC_REBUILD": True},
+}
