@@ -56,3 +56,7 @@ services:
 
 clean:
 	rm -rf $(VENV) var
+
+.PHONY: bench-merchants
+bench-merchants: install
+	@$(PY) bench/bench_merchants.py

@@ -8,7 +8,25 @@ CORPUS_FILE = settings.BASE_DIR / "corpus" / "000_1f37454ad7433800.txt"
 def home_page(db):
     from home.models import HomePage
 
-    return HomePage.objects.get()
+    return HomePage.objects.first() or _rebuild_page_tree()
+
+
+def _rebuild_page_tree():
+    """A live-server test ends with a flush that empties every table; rebuild what the migrations made."""
+    from wagtail.models import Collection, Locale, Page, Site
+
+    from home.editorial import ensure_editorial_setup
+    from home.models import HomePage
+
+    locale, _ = Locale.objects.get_or_create(language_code="zh-hans")
+    Collection.get_first_root_node() or Collection.add_root(name="Root")
+    root = Page.get_first_root_node() or Page.add_root(instance=Page(title="Root", slug="root", locale=locale))
+    home = root.add_child(instance=HomePage(title="工会宣传门户", slug="home", locale=locale))
+    Site.objects.update_or_create(
+        is_default_site=True, defaults={"hostname": "localhost", "root_page": home, "site_name": "工会宣传门户"}
+    )
+    ensure_editorial_setup()
+    return home
 
 
 @pytest.fixture

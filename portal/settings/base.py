@@ -25,6 +25,7 @@ INSTALLED_APPS = [
     "home",
     "speeches",
     "campaigns",
+    "campaigns.merchants",
     "search",
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",
@@ -190,3 +191,6 @@ LOGGING = {
 }
 
 SPEECHES_PER_PAGE = 10
+
+# Service-card merchant directory (特惠商户)
+MERCHANTS_PER_PAGE = 20
