@@ -117,12 +117,13 @@ class MerchantImport:
         changed = []
         for row in self.updated:
             merchant = row.merchant
-            for name, value in _model_values(row.values).items():
+            values = _model_values(row.values)
+            for name, value in values.items():
                 setattr(merchant, name, value)
             merchant.updated_at = now
+            # one plain UPDATE per row: bulk_update's CASE expressions are far slower on SQLite
+            Merchant.objects.filter(pk=merchant.pk).update(updated_at=now, **values)
             changed.append(merchant)
-        fields = ["category", *COMPARED[1:], "updated_at"]
-        Merchant.objects.bulk_update(changed, fields, batch_size=500)
         touched = new + changed
         if touched:
             for backend in get_search_backends(with_auto_update=True):

@@ -121,12 +121,14 @@ def test_failure_while_writing_rolls_everything_back(categories, monkeypatch):
     plan = plan_import(csv_bytes(rows), "b.csv")
 
     def broken(*args, **kwargs):
-        raise RuntimeError("磁盘已满")
+        raise RuntimeError("索引写入失败")
 
-    monkeypatch.setattr(Merchant.objects, "bulk_update", broken)
+    # the search index is written last, after every row: its failure must undo the rows too
+    monkeypatch.setattr("wagtail.search.backends.get_search_backends", broken)
     with pytest.raises(RuntimeError):
         plan.apply()
     assert Merchant.objects.count() == 1 and Merchant.objects.get().discount == "锅底免费，菜品9折"
+    assert [row.action for row in plan.rows] == ["update", "create", "create"]
 
 
 @pytest.mark.parametrize(
