@@ -194,3 +194,9 @@ SPEECHES_PER_PAGE = 10
 
 # Service-card merchant directory (特惠商户)
 MERCHANTS_PER_PAGE = 20
+
+# Chinese full-text search (search app): jieba-segmented index on SQLite FTS5 or PostgreSQL,
+# chosen from the default database's engine.
+WAGTAILSEARCH_BACKENDS = {
+    "default": {"BACKEND": "search.backends", "ATOMIC_REBUILD": True},
+}

@@ -1,0 +1,215 @@
+"""Shared parts of the Chinese search backends: query translation and result handling."""
+
+from django.db import connections, router
+from django.db.models import Count
+from django.utils.encoding import force_str
+from modelsearch.backends.base import BaseSearchResults, FilterFieldError
+from modelsearch.conf import get_app_config
+from modelsearch.query import And, Boost, Fuzzy, MatchAll, Not, Or, Phrase, PlainText
+from modelsearch.utils import get_descendants_content_types_pks
+
+from search.analysis import ParsedQuery, QueryPhrase, analyse_query, phrase_key, segment
+
+IndexEntry = get_app_config().get_model("IndexEntry", require_ready=False)
+
+TITLE_WEIGHT = 10.0
+ANY_MATCH_PENALTY = 0.5
+
+
+def _raw_value(value):
+    if isinstance(value, str):
+        return value
+    if isinstance(value, list | tuple):
+        return "\n".join(_raw_value(item) for item in value)
+    if isinstance(value, dict):
+        return "\n".join(_raw_value(item) for item in value.values())
+    return force_str(value)
+
+
+# --- query translation -------------------------------------------------------------------------
+
+
+def parse_search_query(query):
+    """(ParsedQuery, operator) for a modelsearch query object, or (None, None) if it is MatchAll/negated."""
+    if isinstance(query, MatchAll):
+        return None, None
+    plain, phrases, operator = [], [], "and"
+
+    def walk(node):
+        nonlocal operator
+        if isinstance(node, PlainText):
+            plain.append(node.query_string)
+            operator = node.operator
+        elif isinstance(node, Fuzzy):
+            plain.append(node.query_string)
+            operator = node.operator
+        elif isinstance(node, Phrase):
+            phrases.append(node.query_string)
+        elif isinstance(node, Boost):
+            walk(node.subquery)
+        elif isinstance(node, And | Or):
+            for sub in node.subqueries:
+                walk(sub)
+            if isinstance(node, Or):
+                operator = "or"
+        elif isinstance(node, Not):
+            raise ValueError("negation")
+
+    try:
+        walk(query)
+    except ValueError:
+        return None, None
+    parsed = analyse_query(" ".join(plain))
+    for text in phrases:
+        tokens = tuple(segment(text))
+        key = phrase_key(text)
+        if tokens and key:
+            parsed.phrases.append(QueryPhrase(text=text, tokens=tokens, key=key))
+    return parsed, operator
+
+
+def _quote(token):
+    return '"' + token.replace('"', '""') + '"'
+
+
+def fts5_expression(parsed: ParsedQuery, mode="all"):
+    """An FTS5 MATCH expression for a parsed query; every token is a quoted string."""
+    groups = ["(" + " OR ".join(_quote(t) for t in group) + ")" for group in parsed.groups]
+    phrases = ["(" + " AND ".join(_quote(t) for t in p.tokens) + ")" for p in parsed.phrases]
+    if mode == "any" and len(groups) > 1:
+        groups = ["(" + " OR ".join(groups) + ")"]
+    return " AND ".join(phrases + groups)
+
+
+def _tsquote(token):
+    return "'" + token.replace("'", "''").replace("\\", "\\\\") + "'"
+
+
+def tsquery_parts(parsed: ParsedQuery, mode="all"):
+    """tsquery strings (to be ANDed) for a parsed query."""
+    parts = ["(" + " | ".join(_tsquote(t) for t in group) + ")" for group in parsed.groups]
+    phrase_parts = ["(" + " & ".join(_tsquote(t) for t in p.tokens) + ")" for p in parsed.phrases]
+    if mode == "any" and len(parts) > 1:
+        parts = [" | ".join(parts)]
+    return phrase_parts + parts
+
+
+# --- searching --------------------------------------------------------------------------------
+
+
+class ChineseSearchResults(BaseSearchResults):
+    """Results computed from one fast index query (object id -> score), then restricted to the queryset."""
+
+    supports_facet = True
+
+    def _clone(self):
+        new = super()._clone()
+        new._ranked = getattr(self, "_ranked", None)
+        return new
+
+    def ranked(self):
+        """(ordered primary keys, {pk: score})."""
+        if getattr(self, "_ranked", None) is not None:
+            return self._ranked
+        compiler = self.query_compiler
+        queryset = compiler.queryset
+        parsed, operator = parse_search_query(compiler.query)
+        if parsed is None:
+            if isinstance(compiler.query, MatchAll):
+                qs = queryset if queryset.query.order_by else queryset.order_by("-pk")
+                pks = list(qs.values_list("pk", flat=True))
+            else:
+                pks = []
+            self._ranked = (pks, {})
+            return self._ranked
+        if parsed.is_empty:
+            self._ranked = ([], {})
+            return self._ranked
+        title_only = bool(compiler.fields) and set(compiler.fields) <= {"title"}
+        model = queryset.model
+        scores = self.backend.match_scores(model, parsed, mode="all" if operator == "and" else "any",
+                                           title_only=title_only)
+        if not scores and operator == "and" and len(parsed.groups) > 1:
+            scores = {k: v * ANY_MATCH_PENALTY for k, v in
+                      self.backend.match_scores(model, parsed, mode="any", title_only=title_only).items()}
+        to_python = model._meta.pk.to_python
+        scores = {to_python(k): v for k, v in scores.items()}
+        qs = queryset.filter(pk__in=list(scores))
+        if compiler.order_by_relevance:
+            pks = list(qs.order_by().values_list("pk", flat=True))
+            pks.sort(key=lambda pk: (-scores[pk], -pk if isinstance(pk, int) else 0))
+        else:
+            if not qs.query.order_by:
+                qs = qs.order_by("-pk")
+            pks = list(qs.values_list("pk", flat=True))
+        self._ranked = (pks, scores)
+        return self._ranked
+
+    def _do_search(self):
+        pks, scores = self.ranked()
+        page = pks[self.start : self.stop]
+        if not page:
+            return []
+        qs = self.query_compiler.queryset.filter(pk__in=page)
+        if self.prefetch_related:
+            qs = qs.prefetch_related(*self.prefetch_related)
+        objects = {obj.pk: obj for obj in qs}
+        out = []
+        for pk in page:
+            obj = objects.get(pk)
+            if obj is None:
+                continue
+            if self._score_field:
+                setattr(obj, self._score_field, scores.get(pk, 0.0))
+            out.append(obj)
+        return out
+
+    def _do_count(self):
+        pks, _scores = self.ranked()
+        return len(pks[self.start : self.stop])
+
+    def facet(self, field_name):
+        field = self.query_compiler._get_filterable_field(field_name)
+        if field is None:
+            raise FilterFieldError(f'Cannot facet search results with field "{field_name}".', field_name=field_name)
+        pks, _scores = self.ranked()
+        rows = (
+            self.query_compiler.queryset.model._default_manager.filter(pk__in=pks)
+            .values(field_name)
+            .annotate(count=Count("pk"))
+            .order_by("-count")
+        )
+        return {row[field_name]: row["count"] for row in rows}
+
+
+class ChineseSearchMixin:
+    """Shared by both backends: match_scores() plus modelsearch wiring."""
+
+    results_class = ChineseSearchResults
+
+    def __init__(self, params):
+        super().__init__(params)
+        self.config = "simple" if self.vendor == "postgresql" else None
+        self.autocomplete_config = "simple" if self.vendor == "postgresql" else None
+        if params.get("ATOMIC_REBUILD", True):
+            self.rebuilder_class = self.atomic_rebuilder_class
+
+    def autocomplete(self, query, model_or_queryset, fields=None, operator=None, order_by_relevance=True):
+        # The index has no separate autocomplete analysis: search titles and text with the same words.
+        return self.search(query, model_or_queryset, fields=None, operator=operator,
+                           order_by_relevance=order_by_relevance)
+
+    @property
+    def connection(self):
+        return connections[router.db_for_read(IndexEntry)]
+
+    def content_type_ids(self, model):
+        return list(get_descendants_content_types_pks(model))
+
+    def match_scores(self, model, parsed, mode="all", title_only=False, content_type_ids=None, limit=None):
+        """{object_id (str): score (higher is better)} for entries of `model` matching the parsed query."""
+        raise NotImplementedError
+
+
+def _indexer_values(indexers):
+    return {indexer.id: (indexer.title, indexer.autocomplete, indexer.body) for indexer in indexers}

@@ -1,0 +1,124 @@
+"""The jieba backends behind Wagtail search, on whichever database the suite runs (SQLite or PostgreSQL)."""
+
+import datetime
+
+import pytest
+from django.contrib.auth.models import Group, User
+from django.core.management import call_command
+from wagtail.search.backends import get_search_backend
+
+from search.analysis import analyse_query
+from speeches.models import SpeechPage
+from speeches.tests.factories import SpeechPageFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def slugs(results):
+    return [page.slug for page in results]
+
+
+def test_backend_matches_database(settings):
+    from django.db import connection
+
+    backend = get_search_backend()
+    assert backend.vendor == connection.vendor
+
+
+HOSTILE = ['"', '"医疗', "(((", ")", "AND", "OR", "NEAR", "NEAR(工会 职工)", "*", "工会*", "😀", "！？", "\x00",
+           "工\x00会", "   ", "\u3000", "{title}: 工会", "title:工会", "'; DROP TABLE x; --", "a" * 5000, "工" * 5000,
+           "^v^", "-工会", "“职工", "「工会」", "工会 OR 1=1"]
+
+
+def test_search_on_the_real_corpus(indexed_corpus, client):
+    """One import of the corpus, many checks (importing is the slow part)."""
+    live = SpeechPage.objects.live()
+    # Words the default backend missed.
+    for word in ["服务卡", "会员服务卡", "食堂", "师德", "工资集体协商"]:
+        results = live.search(word)
+        assert results.count() >= 1, word
+        for page in results:
+            assert word in page.title + page.plain_text() + page.summary + page.meeting
+    assert slugs(live.search("服务卡"))[:1] == ["speech-10"]
+    assert "speech-10" in slugs(live.search("会员服务卡"))
+
+    # Synonyms.
+    direct = set(slugs(live.search("职工代表大会")))
+    assert direct and direct <= set(slugs(live.search("职代会")))
+
+    # Queries are data, never syntax.
+    for query in HOSTILE:
+        results = live.search(query)
+        assert isinstance(list(results[:10]), list)
+        assert results.count() >= 0
+
+    # Quoted text is an exact phrase.
+    assert "speech-10" in slugs(live.search('"职工医疗互助"'))
+    for page in live.search('"工会工作"'):
+        assert "工会工作" in (page.title + page.plain_text()).replace(" ", "")
+    assert live.search('"互助医疗职工"').count() == 0
+
+    # Several words: all of them, falling back to any.
+    for page in live.search("师德 工会"):
+        text = page.title + page.plain_text()
+        assert "师德" in text and "工会" in text
+    either = slugs(live.search("服务卡 师德"))
+    assert "speech-10" in either and len(either) > 1
+
+    # The admin's page search (an editor, not a superuser).
+    editor = User.objects.create_user("editor1", password="x" * 12)
+    editor.groups.add(Group.objects.get(name="编辑"))
+    client.force_login(editor)
+    response = client.get("/admin/pages/search/", {"q": "服务卡"})
+    assert response.status_code == 200
+    assert SpeechPage.objects.get(slug="speech-10").title in response.content.decode()
+
+    # Wagtail API v2 ?search=
+    response = client.get("/api/v2/pages/", {"search": "服务卡", "type": "speeches.SpeechPage"})
+    assert response.status_code == 200
+    titles = [item["title"] for item in response.json()["items"]]
+    assert SpeechPage.objects.get(slug="speech-10").title in titles
+
+
+def test_index_follows_publish_unpublish_and_delete(speech_index):
+    page = SpeechPageFactory(parent=speech_index, title="金秋助学动员讲话", slug="jinqiu",
+                             body=[("paragraph", "<p>开展金秋助学活动，资助困难职工子女。</p>")])
+    page.save_revision().publish()
+    assert slugs(SpeechPage.objects.live().search("金秋助学")) == ["jinqiu"]
+    page.body = [("paragraph", "<p>组织劳模疗休养。</p>")]
+    page.save_revision().publish()
+    assert slugs(SpeechPage.objects.live().search("疗休养")) == ["jinqiu"]
+    assert slugs(SpeechPage.objects.live().search("资助")) == []
+    page.unpublish()
+    assert slugs(SpeechPage.objects.live().search("疗休养")) == []
+    page.delete()
+    assert slugs(SpeechPage.objects.search("疗休养")) == []
+
+
+def test_rebuilt_index_gives_same_results_as_incremental(speech_index):
+    for n, text in enumerate(["工资集体协商要点", "厂务公开和职代会", "农民工小额担保贷款", "工人先锋号创建"]):
+        page = SpeechPageFactory(parent=speech_index, slug=f"s{n}", date_delivered=datetime.date(2024, 1, n + 1),
+                                 body=[("paragraph", f"<p>{text}。</p>")])
+        page.save_revision().publish()
+    queries = ["集体协商", "职工代表大会", "担保贷款", "先锋号", "工会 农民工", '"厂务公开"']
+    before = {q: slugs(SpeechPage.objects.live().search(q)) for q in queries}
+    call_command("update_index", verbosity=0)
+    after = {q: slugs(SpeechPage.objects.live().search(q)) for q in queries}
+    assert before == after
+    assert before["集体协商"] == ["s0"] and before["职工代表大会"] == ["s1"]
+
+
+def test_title_ranks_above_body(speech_index):
+    in_body = SpeechPageFactory(parent=speech_index, slug="body", title="年度讲话",
+                                body=[("paragraph", "<p>做好疗休养工作，关心职工。</p>")])
+    in_title = SpeechPageFactory(parent=speech_index, slug="title", title="关于疗休养的讲话",
+                                 body=[("paragraph", "<p>关心职工。</p>")])
+    for page in (in_body, in_title):
+        page.save_revision().publish()
+    assert slugs(SpeechPage.objects.live().search("疗休养")) == ["title", "body"]
+
+
+def test_empty_query_matches_nothing(speech_index):
+    SpeechPageFactory(parent=speech_index).save_revision().publish()
+    assert analyse_query("\u3000").is_empty
+    assert SpeechPage.objects.live().search("\u3000").count() == 0
