@@ -81,3 +81,7 @@ eval-search: install
 # Search indexing throughput and query latency on 10,000 generated speeches.
 bench-search: install
 	@$(PY) bench/bench_search.py
+
+.PHONY: bench-merchants
+bench-merchants: install
+	@$(PY) bench/bench_merchants.py

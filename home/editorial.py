@@ -16,8 +16,18 @@ EDITOR_MODEL_PERMS = [
     "speeches.add_speaker",
     "speeches.change_speaker",
     "speeches.view_speaker",
+    "merchants.add_merchant",
+    "merchants.change_merchant",
+    "merchants.view_merchant",
+    "merchants.view_category",
 ]
-MODERATOR_MODEL_PERMS = EDITOR_MODEL_PERMS + ["speeches.delete_speaker"]
+MODERATOR_MODEL_PERMS = EDITOR_MODEL_PERMS + [
+    "speeches.delete_speaker",
+    "merchants.delete_merchant",
+    "merchants.add_category",
+    "merchants.change_category",
+    "merchants.delete_category",
+]
 
 
 def _perm(codename_with_app):

@@ -8,7 +8,7 @@ from wagtail.models import Page
 
 # Apps that contribute a section to the home page expose `home_sections(page, request)`
 # in a `sections` module; each section is a dict with title, url, items and template.
-SECTION_APPS = ("campaigns",)
+SECTION_APPS = ("campaigns", "campaigns.merchants")
 
 
 class HomePage(Page):
@@ -17,7 +17,7 @@ class HomePage(Page):
     content_panels = Page.content_panels + [FieldPanel("intro")]
 
     parent_page_types = ["wagtailcore.Page"]
-    subpage_types = ["speeches.SpeechIndexPage", "home.StandardPage"]
+    subpage_types = ["speeches.SpeechIndexPage", "home.StandardPage", "merchants.MerchantDirectoryPage"]
     max_count = 1
 
     class Meta:

@@ -25,6 +25,7 @@ INSTALLED_APPS = [
     "home",
     "speeches",
     "campaigns",
+    "campaigns.merchants",
     "search",
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",
@@ -214,6 +215,9 @@ LOGGING = {
 }
 
 SPEECHES_PER_PAGE = 10
+
+# Service-card merchant directory (特惠商户)
+MERCHANTS_PER_PAGE = 20
 
 # Chinese full-text search (search app): jieba-segmented index on SQLite FTS5 or PostgreSQL,
 # chosen from the default database's engine.

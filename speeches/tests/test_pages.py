@@ -15,7 +15,8 @@ class PageTreeRules(WagtailPageTestCase):
         self.assertAllowedSubpageTypes(HomePage, {SpeechIndexPage, StandardPage} | self._extra_home_children())
 
     def _extra_home_children(self):
-        return {model for model in HomePage.allowed_subpage_models() if model._meta.app_label == "campaigns"}
+        labels = {"campaigns", "merchants"}
+        return {model for model in HomePage.allowed_subpage_models() if model._meta.app_label in labels}
 
     def test_speech_index(self):
         self.assertAllowedParentPageTypes(SpeechIndexPage, {HomePage})

@@ -1,0 +1,90 @@
+"""Import time for 5,000 merchants (xlsx and GBK CSV) on a fresh database.
+
+make bench-merchants                      # temporary SQLite database
+BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/portal_bench make bench-merchants
+"""
+
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+ROWS = int(os.environ.get("BENCH_ROWS", "5000"))
+
+
+def setup_django(var_dir):
+    sys.path.insert(0, str(ROOT))
+    os.environ["DJANGO_SETTINGS_MODULE"] = "portal.settings.dev"
+    os.environ["PORTAL_VAR_DIR"] = var_dir
+    os.environ["LOG_LEVEL"] = "WARNING"
+    if os.environ.get("BENCH_DATABASE_URL"):
+        os.environ["DATABASE_URL"] = os.environ["BENCH_DATABASE_URL"]
+    else:
+        os.environ.pop("DATABASE_URL", None)
+        os.environ["SQLITE_PATH"] = str(Path(var_dir) / "bench.sqlite3")
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    if os.environ.get("BENCH_DATABASE_URL"):
+        call_command("flush", interactive=False, verbosity=0)
+    call_command("migrate", verbosity=0)
+
+
+def make_rows(count, discount="持卡消费9折"):
+    categories = ["购物", "餐饮", "医疗", "出行", "文体", "教育培训", "生活服务"]
+    districts = ["渝中区", "江北区", "南岸区", "沙坪坝区", "九龙坡区", "渝北区", "大渡口区", "巴南区"]
+    kinds = ["火锅", "小面", "超市", "药房", "书店", "健身房", "洗车行", "培训中心", "理发店", "茶楼"]
+    rows = []
+    for n in range(count):
+        district = districts[n % len(districts)]
+        rows.append([
+            f"{['山城', '巴渝', '嘉陵', '长江', '朝天门'][n % 5]}{kinds[n % len(kinds)]}{n + 1}号店",
+            categories[n % len(categories)], district, f"重庆市{district}民生路{n + 1}号",
+            f"023-6{n:07d}" if n % 2 else f"139{n:08d}", "09:00-21:00", discount,
+            "2024-01-01", "2028-12-31" if n % 3 else "", "是",
+        ])
+    return rows
+
+
+def timed(label, action):
+    start = time.perf_counter()
+    result = action()
+    seconds = time.perf_counter() - start
+    print(f"{label:<34}{seconds:8.2f} 秒   {result.summary() if hasattr(result, 'summary') else ''}")
+    return result
+
+
+def main():
+    with tempfile.TemporaryDirectory() as var_dir:
+        setup_django(var_dir)
+        from django.db import connection
+
+        from campaigns.merchants.importing import plan_import, write_csv, write_xlsx
+        from campaigns.merchants.models import Merchant
+
+        print(f"特惠商户导入基准：{ROWS} 行，数据库 {connection.vendor}")
+        xlsx = write_xlsx(make_rows(ROWS), instructions=False)
+        csv_gbk = write_csv(make_rows(ROWS, discount="持卡消费8.5折"), encoding="gbk")
+        plan = timed("xlsx 读取与检查（预览）", lambda: plan_import(xlsx, "bench.xlsx"))
+        timed("xlsx 写入（新建，含索引）", plan.apply)
+        start = time.perf_counter()
+        plan_import(xlsx, "bench.xlsx").apply()
+        print(f"{'xlsx 完整导入（重复导入，无变化）':<28}{time.perf_counter() - start:8.2f} 秒")
+        start = time.perf_counter()
+        result = plan_import(csv_gbk, "bench.csv").apply()
+        print(f"{'GBK CSV 完整导入（全部更新）':<29}{time.perf_counter() - start:8.2f} 秒   {result.summary()}")
+        assert Merchant.objects.count() == ROWS
+        Merchant.objects.all().delete()
+        start = time.perf_counter()
+        result = plan_import(xlsx, "bench.xlsx").apply()
+        total = time.perf_counter() - start
+        print(f"{f'xlsx 完整导入（新建 {ROWS} 家）':<29}{total:8.2f} 秒   {result.summary()}")
+        print(f"结论：{ROWS} 行 xlsx 从上传到写入完成共 {total:.2f} 秒（约 {ROWS / total:.0f} 行/秒）")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,415 @@
+"""Spreadsheet import and export of merchants (xlsx, CSV in UTF-8 or GBK).
+
+``plan_import`` reads and checks every row without writing anything; ``MerchantImport.apply`` writes the
+plan in one transaction. Rows are keyed by name + address, so a re-import updates instead of duplicating.
+"""
+
+import csv
+import datetime
+import io
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from django.db import transaction
+from django.utils import timezone
+
+from campaigns.merchants.validation import normalise_phone, phone_is_valid
+
+# (model field, column heading, other headings accepted on import)
+COLUMNS = [
+    ("name", "商户名称", ("名称", "商户", "商家名称")),
+    ("category", "类别", ("分类", "商户类别", "行业")),
+    ("district", "区域", ("区县", "地区", "所在区域")),
+    ("address", "地址", ("商户地址", "详细地址")),
+    ("phone", "电话", ("联系电话", "电话号码")),
+    ("opening_hours", "营业时间", ()),
+    ("discount", "优惠内容", ("优惠", "优惠信息", "折扣")),
+    ("valid_from", "有效期开始", ("开始日期", "生效日期")),
+    ("valid_to", "有效期结束", ("结束日期", "截止日期", "失效日期")),
+    ("active", "是否启用", ("启用", "状态")),
+]
+HEADINGS = [heading for _, heading, _ in COLUMNS]
+LABELS = {name: heading for name, heading, _ in COLUMNS}
+REQUIRED = ("name", "category", "discount")
+TEXT_FIELDS = ("name", "district", "address", "phone", "opening_hours", "discount")
+COMPARED = ("category_id", "district", "phone", "opening_hours", "discount", "valid_from", "valid_to", "active")
+MAX_ROWS = 20000
+TRUE_WORDS = {"是", "启用", "有效", "y", "yes", "true", "1", "正常"}
+FALSE_WORDS = {"否", "停用", "无效", "n", "no", "false", "0", "禁用"}
+
+
+class ImportFileError(Exception):
+    """The file as a whole cannot be read; the message is for the user (Chinese)."""
+
+
+@dataclass
+class RowResult:
+    row_number: int
+    values: dict
+    action: str = ""  # create, update, unchanged, reject
+    errors: list = field(default_factory=list)
+    changes: list = field(default_factory=list)
+    merchant: object = None
+
+    @property
+    def name(self):
+        return self.values.get("name", "")
+
+    @property
+    def action_label(self):
+        return {"create": "新建", "update": "更新", "unchanged": "无变化", "reject": "拒绝"}[self.action]
+
+
+@dataclass
+class MerchantImport:
+    filename: str
+    rows: list
+
+    def of(self, action):
+        return [row for row in self.rows if row.action == action]
+
+    @property
+    def created(self):
+        return self.of("create")
+
+    @property
+    def updated(self):
+        return self.of("update")
+
+    @property
+    def unchanged(self):
+        return self.of("unchanged")
+
+    @property
+    def rejected(self):
+        return self.of("reject")
+
+    @property
+    def ok(self):
+        return not self.rejected
+
+    def summary(self):
+        return (
+            f"{self.filename}：共 {len(self.rows)} 行，新建 {len(self.created)} 家，更新 {len(self.updated)} 家，"
+            f"无变化 {len(self.unchanged)} 家，拒绝 {len(self.rejected)} 行"
+        )
+
+    def error_lines(self):
+        return [f"第 {row.row_number} 行（{row.name or '无名称'}）：{'；'.join(row.errors)}" for row in self.rejected]
+
+    @transaction.atomic
+    def apply(self):
+        """Write the plan. Refuses (writes nothing) when any row was rejected."""
+        from wagtail.search.backends import get_search_backends
+
+        from campaigns.merchants.models import Merchant, pinyin_key
+
+        if not self.ok:
+            raise ImportFileError(f"有 {len(self.rejected)} 行有错误，未导入任何数据，请修正后重新导入。")
+        new = []
+        for row in self.created:
+            merchant = Merchant(**_model_values(row.values))
+            merchant.sort_key = pinyin_key(merchant.name)
+            new.append(merchant)
+        Merchant.objects.bulk_create(new, batch_size=500)
+        now = timezone.now()
+        changed = []
+        for row in self.updated:
+            merchant = row.merchant
+            values = _model_values(row.values)
+            for name, value in values.items():
+                setattr(merchant, name, value)
+            merchant.updated_at = now
+            # one plain UPDATE per row: bulk_update's CASE expressions are far slower on SQLite
+            Merchant.objects.filter(pk=merchant.pk).update(updated_at=now, **values)
+            changed.append(merchant)
+        touched = new + changed
+        if touched:
+            for backend in get_search_backends(with_auto_update=True):
+                backend.add_bulk(Merchant, touched)
+        return self
+
+
+def _model_values(values):
+    data = {name: values[name] for name in TEXT_FIELDS}
+    data.update(
+        category=values["category"], valid_from=values["valid_from"], valid_to=values["valid_to"],
+        active=values["active"],
+    )
+    return data
+
+
+# Reading ---------------------------------------------------------------------------------------------------------
+
+def read_table(data, filename):
+    """Rows of cell values from xlsx or CSV bytes, header first."""
+    suffix = Path(filename or "").suffix.lower()
+    if data[:4] == b"PK\x03\x04" or suffix == ".xlsx":
+        return _read_xlsx(data)
+    if suffix in {".csv", ".txt", ""}:
+        return _read_csv(data)
+    raise ImportFileError(f"不支持的文件类型“{suffix}”，请上传 .xlsx 或 .csv 文件")
+
+
+def _read_xlsx(data):
+    from openpyxl import load_workbook
+
+    try:
+        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many kinds for damaged files
+        raise ImportFileError("无法读取 Excel 文件，请确认是 .xlsx 格式且未损坏") from exc
+    try:
+        sheet = workbook["商户"] if "商户" in workbook.sheetnames else workbook.worksheets[0]
+        return [list(row) for row in sheet.iter_rows(values_only=True)]
+    finally:
+        workbook.close()
+
+
+def _read_csv(data):
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            text = data.decode(encoding)
+            break
+        except UnicodeDecodeError:
+            continue
+    else:
+        raise ImportFileError("无法识别 CSV 文件的编码，请另存为 UTF-8 或 GBK 编码")
+    if "\x00" in text:
+        raise ImportFileError("CSV 文件包含无法识别的内容，请另存为 UTF-8 或 GBK 编码的 CSV")
+    try:
+        dialect = csv.Sniffer().sniff(text[:4096], delimiters=",\t;")
+    except csv.Error:
+        dialect = csv.excel
+    return list(csv.reader(io.StringIO(text, newline=""), dialect))
+
+
+def _header_map(header, row_number):
+    aliases = {}
+    for name, heading, others in COLUMNS:
+        for label in (heading, *others):
+            aliases[label] = name
+    mapping = {}
+    for index, cell in enumerate(header):
+        label = re.sub(r"[\s*＊（(].*$", "", _text(cell)) or _text(cell)
+        name = aliases.get(label) or aliases.get(_text(cell))
+        if name and name not in mapping:
+            mapping[name] = index
+    missing = [LABELS[name] for name in REQUIRED if name not in mapping]
+    if missing:
+        raise ImportFileError(
+            f"第 {row_number} 行缺少表头：{'、'.join(missing)}。请使用下载的模板，表头为：{'、'.join(HEADINGS)}"
+        )
+    return mapping
+
+
+def _text(value):
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, datetime.datetime):
+        value = value.date()
+    return str(value).replace("\u3000", " ").strip()
+
+
+_DATE_PATTERNS = [
+    re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$"),
+    re.compile(r"^(\d{4})/(\d{1,2})/(\d{1,2})$"),
+    re.compile(r"^(\d{4})\.(\d{1,2})\.(\d{1,2})$"),
+    re.compile(r"^(\d{4})年(\d{1,2})月(\d{1,2})日?$"),
+    re.compile(r"^(\d{4})(\d{2})(\d{2})$"),
+]
+
+
+def _date(value, label, errors):
+    if value in (None, ""):
+        return None
+    if isinstance(value, datetime.datetime):
+        return value.date()
+    if isinstance(value, datetime.date):
+        return value
+    text = _text(value)
+    if not text:
+        return None
+    text = re.sub(r"\s+00:00(:00)?$", "", text)
+    for pattern in _DATE_PATTERNS:
+        match = pattern.match(text)
+        if match:
+            try:
+                return datetime.date(*(int(part) for part in match.groups()))
+            except ValueError:
+                break
+    errors.append(f"{label}“{text}”不是有效日期（应写成 2025-01-31）")
+    return None
+
+
+def _check_row(row_number, cells, mapping, categories):
+    def cell(name):
+        index = mapping.get(name)
+        return cells[index] if index is not None and index < len(cells) else None
+
+    errors = []
+    values = {name: _text(cell(name)) for name in TEXT_FIELDS}
+    from campaigns.merchants.models import Merchant
+
+    for name in TEXT_FIELDS:
+        limit = Merchant._meta.get_field(name).max_length
+        if len(values[name]) > limit:
+            errors.append(f"{LABELS[name]}超过 {limit} 个字")
+    if not values["name"]:
+        errors.append("缺少商户名称")
+    if not values["discount"]:
+        errors.append("缺少优惠内容")
+    category_name = _text(cell("category"))
+    values["category"] = categories.get(category_name)
+    values["category_name"] = category_name
+    if not category_name:
+        errors.append("缺少类别")
+    elif values["category"] is None:
+        errors.append(f"类别“{category_name}”不存在（现有类别：{'、'.join(categories)}；新类别请先在后台添加）")
+    if values["phone"] and not phone_is_valid(values["phone"]):
+        errors.append(f"电话“{values['phone']}”格式不正确（手机号11位，座机如 023-63861234）")
+    values["phone"] = normalise_phone(values["phone"])
+    values["valid_from"] = _date(cell("valid_from"), "有效期开始", errors)
+    values["valid_to"] = _date(cell("valid_to"), "有效期结束", errors)
+    if values["valid_from"] and values["valid_to"] and values["valid_to"] < values["valid_from"]:
+        errors.append(
+            f"有效期结束（{values['valid_to']:%Y-%m-%d}）早于开始（{values['valid_from']:%Y-%m-%d}）"
+        )
+    active = _text(cell("active")).lower()
+    if active in TRUE_WORDS or active == "":
+        values["active"] = True
+    elif active in FALSE_WORDS:
+        values["active"] = False
+    else:
+        values["active"] = True
+        errors.append(f"是否启用“{active}”无法识别，请填“是”或“否”")
+    return RowResult(row_number=row_number, values=values, errors=errors)
+
+
+def plan_import(data, filename="merchants.xlsx"):
+    """Read and check a whole file; nothing is written. Raises ImportFileError for unreadable files."""
+    from campaigns.merchants.models import Category, Merchant
+
+    table = read_table(data, filename)
+    header_row = 1
+    while table and not any(_text(c) for c in table[0]):
+        table.pop(0)
+        header_row += 1
+    if not table:
+        raise ImportFileError("文件是空的，没有表头和数据")
+    mapping = _header_map(table[0], header_row)
+    if len(table) - 1 > MAX_ROWS:
+        raise ImportFileError(f"一次最多导入 {MAX_ROWS} 行，本文件有 {len(table) - 1} 行，请拆分后导入")
+    categories = {c.name: c for c in Category.objects.all()}
+    existing = {(m.name, m.address): m for m in Merchant.objects.all()}
+    rows, seen = [], {}
+    for offset, cells in enumerate(table[1:], start=header_row + 1):
+        if not any(_text(c) for c in cells):
+            continue
+        row = _check_row(offset, cells, mapping, categories)
+        key = (row.values["name"], row.values["address"])
+        if row.values["name"] and key in seen:
+            row.errors.append(f"与第 {seen[key]} 行是同一商户（名称和地址相同）")
+        elif row.values["name"]:
+            seen[key] = offset
+        if row.errors:
+            row.action = "reject"
+        elif key in existing:
+            row.merchant = existing[key]
+            new_values = _model_values(row.values)
+            new_values["category_id"] = new_values.pop("category").pk
+            row.changes = [
+                LABELS[name.removesuffix("_id")]
+                for name in COMPARED
+                if getattr(row.merchant, name) != new_values[name]
+            ]
+            row.action = "update" if row.changes else "unchanged"
+        else:
+            row.action = "create"
+        rows.append(row)
+    if not rows:
+        raise ImportFileError("文件中没有商户数据（表头之后都是空行）")
+    return MerchantImport(filename=Path(filename or "").name, rows=rows)
+
+
+def import_file(path):
+    path = Path(path)
+    return plan_import(path.read_bytes(), path.name)
+
+
+# Writing ---------------------------------------------------------------------------------------------------------
+
+def merchant_row(merchant):
+    return [
+        merchant.name,
+        merchant.category.name,
+        merchant.district,
+        merchant.address,
+        merchant.phone,
+        merchant.opening_hours,
+        merchant.discount,
+        merchant.valid_from,
+        merchant.valid_to,
+        "是" if merchant.active else "否",
+    ]
+
+
+def write_xlsx(rows, instructions=True):
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = "商户"
+    sheet.append(HEADINGS)
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    for row in rows:
+        sheet.append(row)
+    for column, width in zip("ABCDEFGHIJ", (24, 10, 10, 32, 16, 16, 30, 12, 12, 10), strict=True):
+        sheet.column_dimensions[column].width = width
+        for cell in sheet[column][1:]:
+            if column in "HI":
+                cell.number_format = "yyyy-mm-dd"
+            else:
+                cell.number_format = "@"
+    if instructions:
+        notes = workbook.create_sheet("填写说明")
+        for line in instruction_lines():
+            notes.append([line])
+        notes.column_dimensions["A"].width = 100
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def write_csv(rows, encoding="utf-8-sig"):
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer)
+    writer.writerow(HEADINGS)
+    for row in rows:
+        writer.writerow(["" if v is None else v.isoformat() if isinstance(v, datetime.date) else v for v in row])
+    return buffer.getvalue().encode(encoding)
+
+
+def instruction_lines():
+    from campaigns.merchants.models import Category
+
+    categories = "、".join(Category.objects.values_list("name", flat=True))
+    return [
+        "特惠商户导入模板填写说明",
+        "1. 第一行是表头，请勿修改；每行一家商户。",
+        "2. 必填：商户名称、类别、优惠内容。",
+        f"3. 类别只能填写后台已有的类别：{categories}。需要新类别请先在“商户类别”中添加。",
+        "4. 电话：手机号（11位）、座机（如 023-63861234）或 400 热线，多个号码用“/”分隔。",
+        "5. 有效期开始/结束写成 2025-01-31，留空表示不限；结束日期不能早于开始日期。",
+        "6. 是否启用填“是”或“否”，留空视为“是”。",
+        "7. 名称和地址都相同的商户视为同一家：再次导入会更新它，而不会重复添加。",
+        "8. 支持 .xlsx 和 .csv（UTF-8 或 GBK 编码）。",
+    ]
+
+
+def export_rows(queryset):
+    return [merchant_row(m) for m in queryset.select_related("category").order_by("sort_key", "name", "pk")]
