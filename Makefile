@@ -85,3 +85,9 @@ bench-search: install
 .PHONY: bench-merchants
 bench-merchants: install
 	@$(PY) bench/bench_merchants.py
+
+# Load and fault test of the production server on loopback (needs wrk; DB=postgres for PostgreSQL).
+.PHONY: bench-load
+bench-load: install
+	@command -v wrk >/dev/null || { apt-get install -y -qq wrk >/dev/null; }
+	@$(PY) bench/load.py --db $(or $(DB),sqlite)
