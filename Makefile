@@ -91,3 +91,14 @@ bench-merchants: install
 bench-load: install
 	@command -v wrk >/dev/null || { apt-get install -y -qq wrk >/dev/null; }
 	@$(PY) bench/load.py --db $(or $(DB),sqlite)
+
+.PHONY: bench-enrolment
+# Concurrent enrolments against gunicorn on SQLite (WAL) and, when reachable, PostgreSQL.
+bench-enrolment: install
+	@if $(PY) scripts/wait_for_postgres.py "$(PG_TEST_URL)" >/dev/null 2>&1; then \
+		PG_BENCH_URL="$(PG_TEST_URL)" $(PY) bench/enrolment_load.py; else $(PY) bench/enrolment_load.py; fi
+
+.PHONY: bench-export
+# Export 100,000 enrolments to CSV and .xlsx; prints time, size and peak Python memory.
+bench-export: install
+	@$(PY) bench/export_large.py 100000

@@ -17,7 +17,12 @@ class HomePage(Page):
     content_panels = Page.content_panels + [FieldPanel("intro")]
 
     parent_page_types = ["wagtailcore.Page"]
-    subpage_types = ["speeches.SpeechIndexPage", "home.StandardPage", "merchants.MerchantDirectoryPage"]
+    subpage_types = [
+        "speeches.SpeechIndexPage",
+        "campaigns.CampaignIndexPage",
+        "merchants.MerchantDirectoryPage",
+        "home.StandardPage",
+    ]
     max_count = 1
 
     class Meta:

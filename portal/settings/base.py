@@ -224,3 +224,13 @@ MERCHANTS_PER_PAGE = 20
 WAGTAILSEARCH_BACKENDS = {
     "default": {"BACKEND": "search.backends", "ATOMIC_REBUILD": True},
 }
+
+# Campaign enrolments (campaigns app)
+# Fernet key for ID numbers at rest; without it a dev key is generated into ENROLMENT_KEY_FILE.
+ENROLMENT_KEY = os.environ.get("ENROLMENT_KEY", "")
+ENROLMENT_KEY_FILE = Path(os.environ.get("ENROLMENT_KEY_FILE", VAR_DIR / "enrolment.key"))
+# Per-IP limit on enrolment POSTs: "count/seconds".
+ENROLMENT_RATE_LIMIT = tuple(int(part) for part in os.environ.get("ENROLMENT_RATE_LIMIT", "10/600").split("/"))
+# Dotted path to a callable(mobile=, message=, enrolment=) that sends an SMS; empty disables it.
+ENROLMENT_SMS_HOOK = os.environ.get("ENROLMENT_SMS_HOOK", "")
+CSRF_FAILURE_VIEW = "campaigns.views.csrf_failure"

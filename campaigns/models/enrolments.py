@@ -1,0 +1,87 @@
+from django.conf import settings
+from django.db import models
+
+from campaigns import crypto
+from campaigns.idcard import mask_id_number
+
+REFERENCE_PREFIXES = {"mutual_aid": "HZ", "service_card": "FWK"}
+
+
+class EnrolmentStatus(models.TextChoices):
+    PENDING = "pending", "待审核"
+    APPROVED = "approved", "已通过"
+    RETURNED = "returned", "已退回"
+
+
+class Enrolment(models.Model):
+    campaign = models.ForeignKey("campaigns.CampaignPage", verbose_name="活动", on_delete=models.PROTECT,
+                                 related_name="enrolments")
+    block_id = models.CharField("表单块", max_length=64, editable=False)
+    form_kind = models.CharField("表单类型", max_length=20, editable=False,
+                                 choices=[("mutual_aid", "职工医疗互助"), ("service_card", "会员服务卡")])
+    form_title = models.CharField("表单", max_length=100, editable=False)
+    reference = models.CharField("受理编号", max_length=32, unique=True, null=True, editable=False)
+    name = models.CharField("姓名", max_length=50)
+    id_number_encrypted = models.TextField("身份证号（密文）", editable=False)
+    id_number_hash = models.CharField("身份证号摘要", max_length=64, editable=False)
+    id_number_masked = models.CharField("身份证号", max_length=18, editable=False)
+    mobile = models.CharField("手机号码", max_length=11)
+    employer = models.CharField("工作单位", max_length=100)
+    branch = models.CharField("基层工会", max_length=100, db_index=True)
+    plan = models.CharField("互助方案", max_length=100, blank=True)
+    shares = models.PositiveSmallIntegerField("份数", null=True, blank=True)
+    membership_number = models.CharField("会员证号", max_length=30, blank=True)
+    delivery = models.CharField("领取方式", max_length=10, blank=True,
+                                choices=[("pickup", "自取"), ("delivery", "邮寄")])
+    address = models.CharField("邮寄地址", max_length=200, blank=True)
+    consent = models.BooleanField("同意条款", default=False)
+    status = models.CharField("状态", max_length=10, choices=EnrolmentStatus.choices,
+                              default=EnrolmentStatus.PENDING, db_index=True)
+    review_reason = models.TextField("退回原因", blank=True)
+    created_at = models.DateTimeField("提交时间", auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = "报名"
+        verbose_name_plural = "报名"
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "id_number_hash"], name="one_enrolment_per_id_per_campaign")
+        ]
+        permissions = [("view_id_number", "查看完整身份证号并导出报名数据")]
+
+    def __str__(self):
+        return f"{self.reference or '（未编号）'} {self.name}"
+
+    def set_id_number(self, number):
+        self.id_number_encrypted = crypto.encrypt(number)
+        self.id_number_hash = crypto.lookup_hash(number)
+        self.id_number_masked = mask_id_number(number)
+
+    @property
+    def id_number(self):
+        return crypto.decrypt(self.id_number_encrypted)
+
+    def make_reference(self):
+        prefix = REFERENCE_PREFIXES.get(self.form_kind, "BM")
+        return f"{prefix}-{self.created_at.year}-{self.pk:06d}"
+
+    @classmethod
+    def id_taken(cls, campaign, number):
+        return cls.objects.filter(campaign=campaign, id_number_hash=crypto.lookup_hash(number)).exists()
+
+
+class EnrolmentReview(models.Model):
+    enrolment = models.ForeignKey(Enrolment, on_delete=models.CASCADE, related_name="reviews")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="操作人", null=True, on_delete=models.SET_NULL)
+    from_status = models.CharField("原状态", max_length=10, choices=EnrolmentStatus.choices)
+    to_status = models.CharField("新状态", max_length=10, choices=EnrolmentStatus.choices)
+    reason = models.TextField("原因", blank=True)
+    created_at = models.DateTimeField("时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "审核记录"
+        verbose_name_plural = "审核记录"
+        ordering = ["created_at", "pk"]
+
+    def __str__(self):
+        return f"{self.get_from_status_display()} → {self.get_to_status_display()}"

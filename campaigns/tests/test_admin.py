@@ -1,0 +1,148 @@
+import csv
+import io
+
+import pytest
+from django.contrib.auth.models import Permission
+from django.urls import reverse
+from openpyxl import load_workbook
+
+from campaigns.admin_views import EXPORT_COLUMNS
+from campaigns.idcard import make_id_number
+from campaigns.models import Enrolment, EnrolmentReview
+from campaigns.tests.conftest import make_campaign, mutual_aid_data, service_card_data
+
+
+def staff_user(django_user_model, username, *codenames):
+    user = django_user_model.objects.create_user(username, password="pw-123456789")
+    perms = ["wagtailadmin.access_admin", "campaigns.view_enrolment", "campaigns.change_enrolment", *codenames]
+    for name in perms:
+        app, codename = name.split(".")
+        user.user_permissions.add(Permission.objects.get(content_type__app_label=app, codename=codename))
+    return user
+
+
+@pytest.fixture
+def reviewer(django_user_model):
+    return staff_user(django_user_model, "reviewer")
+
+
+@pytest.fixture
+def officer(django_user_model):
+    return staff_user(django_user_model, "officer", "campaigns.view_id_number")
+
+
+@pytest.fixture
+def enrolments(client, campaign, campaign_index):
+    other = make_campaign(campaign_index, slug="card", title="会员服务卡发放")
+    ids = [make_id_number(f"420106199003{n + 10:02d}123") for n in range(6)]
+    for n, number in enumerate(ids[:4]):
+        data = mutual_aid_data(id_number=number, name=f"职工{n}", branch="武船工会" if n % 2 else "武钢工会")
+        assert client.post(campaign.url, data, REMOTE_ADDR=f"10.0.0.{n}").status_code == 302
+    for n, number in enumerate(ids[4:]):
+        assert client.post(other.url, service_card_data(id_number=number, name=f"会员{n}"),
+                           REMOTE_ADDR=f"10.0.1.{n}").status_code == 302
+    return Enrolment.objects.order_by("pk")
+
+
+INDEX = "/admin/enrolments/"
+
+
+def test_listing_masks_ids_and_filters(client, reviewer, enrolments, campaign):
+    client.force_login(reviewer)
+    response = client.get(INDEX)
+    html = response.content.decode()
+    assert response.status_code == 200
+    for enrolment in enrolments:
+        assert enrolment.reference in html and enrolment.id_number_masked in html
+        assert enrolment.id_number not in html
+    html = client.get(INDEX, {"campaign": campaign.pk}).content.decode()
+    assert "HZ-" in html and "FWK-" not in html
+    html = client.get(INDEX, {"branch": "武船"}).content.decode()
+    assert "职工1" in html and "职工0" not in html
+    html = client.get(INDEX, {"q": "会员1"}).content.decode()
+    assert "会员1" in html and "职工0" not in html
+    Enrolment.objects.filter(name="职工2").update(status="approved")
+    html = client.get(INDEX, {"status": "approved"}).content.decode()
+    assert "职工2" in html and "职工3" not in html
+    html = client.get(INDEX, {"created_at_from": "2000-01-01", "created_at_to": "2000-12-31"}).content.decode()
+    assert "职工1" not in html
+    assert "导出 Excel" not in html and "/add/" not in html
+
+
+def test_full_id_only_with_permission(client, reviewer, officer, enrolments):
+    enrolment = enrolments[0]
+    url = f"{INDEX}edit/{enrolment.pk}/"
+    client.force_login(reviewer)
+    html = client.get(url).content.decode()
+    assert enrolment.id_number_masked in html and enrolment.id_number not in html
+    for fmt in ("csv", "xlsx"):  # Wagtail turns PermissionDenied into a redirect with a message
+        response = client.get(reverse("enrolments:export", args=(fmt,)))
+        assert response.status_code == 302 and "Content-Disposition" not in response
+    client.force_login(officer)
+    html = client.get(url).content.decode()
+    assert enrolment.id_number in html
+    assert "导出 Excel" in client.get(INDEX).content.decode()
+
+
+def test_review_changes_are_logged(client, reviewer, enrolments):
+    enrolment = enrolments[0]
+    url = f"{INDEX}edit/{enrolment.pk}/"
+    client.force_login(reviewer)
+    response = client.post(url, {"status": "returned", "review_reason": ""})
+    assert response.status_code == 200 and "退回时请填写退回原因。" in response.content.decode()
+    response = client.post(url, {"status": "pending", "review_reason": ""})
+    assert "状态没有变化" in response.content.decode()
+    assert EnrolmentReview.objects.count() == 0
+    assert client.post(url, {"status": "returned", "review_reason": "基层工会名称有误"}).status_code == 302
+    assert client.post(url, {"status": "approved", "review_reason": ""}).status_code == 302
+    enrolment.refresh_from_db()
+    assert enrolment.status == "approved" and enrolment.review_reason == ""
+    reviews = list(EnrolmentReview.objects.order_by("pk"))
+    assert [(r.from_status, r.to_status, r.reason, r.user) for r in reviews] == [
+        ("pending", "returned", "基层工会名称有误", reviewer), ("returned", "approved", "", reviewer)]
+    assert all(r.created_at for r in reviews)
+    html = client.get(url).content.decode()
+    assert "基层工会名称有误" in html and "reviewer" in html
+
+
+def db_rows(queryset):
+    return [[str(getter(e)) for _, getter in EXPORT_COLUMNS] for e in queryset.order_by("created_at", "pk")]
+
+
+def test_csv_export_matches_database(client, officer, enrolments, campaign):
+    client.force_login(officer)
+    response = client.get(reverse("enrolments:export", args=("csv",)), {"campaign": campaign.pk})
+    assert response.status_code == 200 and response.streaming
+    body = b"".join(response.streaming_content)
+    assert body.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
+    assert rows[0] == [title for title, _ in EXPORT_COLUMNS]
+    assert rows[1:] == db_rows(Enrolment.objects.filter(campaign=campaign))
+    assert len(rows) == 5 and rows[1][4] == Enrolment.objects.order_by("pk").first().id_number
+
+
+def test_xlsx_export_matches_database(client, officer, enrolments):
+    client.force_login(officer)
+    Enrolment.objects.filter(name="会员1").update(status="returned", review_reason="重复申领")
+    response = client.get(reverse("enrolments:export", args=("xlsx",)), {"status": "returned"})
+    assert response.status_code == 200
+    workbook = load_workbook(io.BytesIO(b"".join(response.streaming_content)))
+    rows = [["" if v is None else str(v) for v in row] for row in workbook.active.iter_rows(values_only=True)]
+    assert rows[0] == [title for title, _ in EXPORT_COLUMNS]
+    assert rows[1:] == db_rows(Enrolment.objects.filter(status="returned"))
+    response = client.get(reverse("enrolments:export", args=("xlsx",)))
+    workbook = load_workbook(io.BytesIO(b"".join(response.streaming_content)))
+    rows = [["" if v is None else str(v) for v in row] for row in workbook.active.iter_rows(values_only=True)]
+    assert rows[1:] == db_rows(Enrolment.objects.all()) and len(rows) == 7
+
+
+def test_export_neutralises_formulas(client, officer, campaign):
+    client.force_login(officer)
+    assert client.post(campaign.url, mutual_aid_data(name="=HYPERLINK(\"x\")")).status_code == 302
+    body = b"".join(client.get(reverse("enrolments:export", args=("csv",))).streaming_content).decode("utf-8-sig")
+    assert "'=HYPERLINK" in body
+
+
+def test_no_add_view(client, officer):
+    client.force_login(officer)
+    assert client.get(INDEX + "add/").status_code == 404
