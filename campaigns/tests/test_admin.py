@@ -146,3 +146,13 @@ def test_export_neutralises_formulas(client, officer, campaign):
 def test_no_add_view(client, officer):
     client.force_login(officer)
     assert client.get(INDEX + "add/").status_code == 404
+
+
+def test_campaign_with_enrolments_cannot_be_deleted(client, django_user_model, enrolments, campaign):
+    admin = django_user_model.objects.create_superuser("boss", "boss@example.org", "pw-123456789")
+    client.force_login(admin)
+    response = client.post(f"/admin/pages/{campaign.pk}/delete/", follow=True)
+    assert response.status_code == 200
+    assert "条报名记录，不能删除" in response.content.decode()
+    campaign.refresh_from_db()
+    assert Enrolment.objects.filter(campaign=campaign).count() == 4

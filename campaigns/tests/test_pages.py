@@ -77,3 +77,19 @@ def test_end_date_before_start_is_rejected(campaign_index):
         assert "结束日期不能早于开始日期。" in str(error)
     else:
         raise AssertionError("end date before start must be rejected")
+
+
+def test_editor_can_open_campaign_editor_with_form_block(client, django_user_model, campaign_index, campaign):
+    admin = django_user_model.objects.create_superuser("boss", "boss@example.org", "pw-123456789")
+    client.force_login(admin)
+    response = client.get(f"/admin/pages/add/campaigns/campaignpage/{campaign_index.pk}/")
+    html = response.content.decode()
+    assert response.status_code == 200
+    for name in ("enrolment_form", "key_figures", "faq", "form_kind", "plan_options", "closing_date", "max_shares"):
+        assert name in html
+    assert client.get(f"/admin/pages/{campaign.pk}/edit/").status_code == 200
+
+
+def test_forged_confirmation_link_shows_nothing(client, campaign):
+    response = client.get(campaign.url + "confirmed/1-0123456789abcdef0123456789abcdef/")
+    assert response.status_code == 302 and response["Location"] == campaign.url
