@@ -56,3 +56,7 @@ services:
 
 clean:
 	rm -rf $(VENV) var
+
+.PHONY: bench-docx
+bench-docx: install
+	@$(PY) bench/bench_docx.py

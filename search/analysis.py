@@ -37,3 +37,24 @@ def place_names(text):
 
     tagger = jieba.posseg.POSTokenizer(tokenizer())
     return [pair.word for pair in tagger.cut(text) if pair.flag == "ns"]
+
+
+STOP_WORDS = DICTIONARY_DIR / "stop_words.txt"
+_tfidf = None
+
+
+def extract_keywords(text: str, topk: int = 8) -> list[str]:
+    """TF-IDF keywords (jieba.analyse) segmented by the shared tokenizer, stop words removed."""
+    global _tfidf
+    tok = tokenizer()
+    if _tfidf is None:
+        with _lock:
+            if _tfidf is None:
+                import jieba.analyse
+
+                extractor = jieba.analyse.TFIDF()
+                extractor.tokenizer = tok
+                if STOP_WORDS.exists():
+                    extractor.set_stop_words(str(STOP_WORDS))
+                _tfidf = extractor
+    return _tfidf.extract_tags(text, topK=topk)
