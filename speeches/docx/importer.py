@@ -212,7 +212,7 @@ def create_draft(preview, parent, user=None, topics=None, apply_cleanup=True):
             slug=_unique_slug(parent, title),
             speaker=speaker,
             date_delivered=meta.date,
-            meeting=meta.meeting[:200],
+            meeting=typography_title(meta.meeting, apply_cleanup)[:200],
             org_level=meta.org_level,
             source_note=f"由 Word 文档“{preview.name}”导入",
             live=False,

@@ -114,6 +114,22 @@ def test_bad_files_get_clear_errors_and_change_nothing(speech_index, name):
     assert SpeechPage.objects.count() == 0
 
 
+def test_docx_with_broken_xml_inside(speech_index):
+    source = zipfile.ZipFile(io.BytesIO(docx()))
+    members = {info.filename: source.read(info) for info in source.infolist()}
+    members["word/document.xml"] = b"<w:document><w:body><w:p>unclosed"
+    [preview] = preview_uploads(expand("坏文档.docx", zip_of(members)))
+    assert not preview.ok and "损坏" in preview.error
+    assert SpeechPage.objects.count() == 0
+
+
+def test_title_typography_is_previewed(speech_index):
+    [preview] = preview_uploads([Upload("讲话.docx", docx(["在全市工会 工作会议上的讲话"] + SPEECH[1:]))])
+    assert preview.cleanup[0]["where"] == "标题"
+    page = create_draft(preview, speech_index)
+    assert page.title == "在全市工会工作会议上的讲话" and page.meeting == "全市工会工作会议"
+
+
 def test_file_over_the_size_limit(speech_index, settings):
     settings.DOCX_IMPORT_MAX_BYTES = 20_000
     [preview] = preview_uploads(expand("big.docx", docx() + b"\0" * 30_000))
