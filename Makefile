@@ -102,3 +102,7 @@ bench-enrolment: install
 # Export 100,000 enrolments to CSV and .xlsx; prints time, size and peak Python memory.
 bench-export: install
 	@$(PY) bench/export_large.py 100000
+
+.PHONY: bench-docx
+bench-docx: install
+	@$(PY) bench/bench_docx.py

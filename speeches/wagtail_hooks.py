@@ -15,3 +15,34 @@ class SpeakerViewSet(SnippetViewSet):
 
 
 register_snippet(SpeakerViewSet)
+
+
+# Word import and the typography/duplicate check (speeches/views_docx.py).
+from django.urls import path, reverse  # noqa: E402
+from wagtail import hooks  # noqa: E402
+from wagtail.admin.ui.menus.pages import PageMenuItem  # noqa: E402
+
+from speeches import views_docx  # noqa: E402
+
+
+@hooks.register("register_admin_urls")
+def docx_admin_urls():
+    return [
+        path("speeches/docx-import/", views_docx.docx_import, name="speeches_docx_import"),
+        path("speeches/docx-import/confirm/", views_docx.docx_import_confirm, name="speeches_docx_import_confirm"),
+        path("speeches/<int:page_id>/check/", views_docx.speech_check, name="speeches_speech_check"),
+        path("speeches/<int:page_id>/check/topics/", views_docx.speech_add_topics, name="speeches_speech_add_topics"),
+    ]
+
+
+@hooks.register("register_page_header_buttons")
+def docx_page_buttons(page, user, view_name, next_url=None):
+    from speeches.models import SpeechIndexPage, SpeechPage
+
+    specific = page.specific_class
+    if specific is SpeechIndexPage and page.permissions_for_user(user).can_add_subpage():
+        yield PageMenuItem("导入 Word 讲话稿", reverse("speeches_docx_import") + f"?parent={page.pk}",
+                           icon_name="doc-full", priority=16, page=page)
+    if specific is SpeechPage and page.permissions_for_user(user).can_edit():
+        yield PageMenuItem("排版清理与查重", reverse("speeches_speech_check", args=[page.pk]),
+                           icon_name="doc-full-inverse", priority=17, page=page)

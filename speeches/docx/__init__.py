@@ -1,0 +1,1 @@
+"""Speeches from Word (.docx): parse, read metadata, clean typography, suggest topics, find duplicates."""
