@@ -32,6 +32,9 @@ SESSION_COOKIE_HTTPONLY = True
 SECURE_HSTS_SECONDS = 0 if LOCAL_HTTP else int(os.environ.get("SECURE_HSTS_SECONDS", "31536000"))
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
 SILENCED_SYSTEM_CHECKS = ["security.W021"]  # HSTS preload is an opt-in commitment (SECURE_HSTS_PRELOAD=1)
+# ID numbers are encrypted with this key; a real deployment must not fall back to a generated file.
+if not LOCAL_HTTP:
+    ENROLMENT_KEY = required("ENROLMENT_KEY")
 if LOCAL_HTTP:
     SILENCED_SYSTEM_CHECKS += ["security.W004", "security.W008", "security.W012", "security.W016"]
 SECURE_HSTS_INCLUDE_SUBDOMAINS = True

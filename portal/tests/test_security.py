@@ -10,9 +10,8 @@ from django.test import override_settings
 
 
 def run_manage(*args, **env):
-    environment = {
-        k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "DATABASE_URL", "DJANGO_ALLOW_ASYNC_UNSAFE"}
-    }
+    dropped = {"SECRET_KEY", "DATABASE_URL", "DJANGO_ALLOW_ASYNC_UNSAFE", "ENROLMENT_KEY", "LOCAL_HTTP"}
+    environment = {k: v for k, v in os.environ.items() if k not in dropped}
     environment.update(env)
     return subprocess.run(
         [sys.executable, "manage.py", *args], cwd=settings.BASE_DIR, env=environment, capture_output=True, text=True
@@ -25,10 +24,16 @@ def test_production_refuses_to_start_without_secret_key():
     assert "SECRET_KEY" in result.stderr and "缺少环境变量" in result.stderr
 
 
+def test_production_requires_enrolment_key():
+    result = run_manage("check", DJANGO_SETTINGS_MODULE="portal.settings.production", SECRET_KEY="k" * 60)
+    assert result.returncode != 0 and "ENROLMENT_KEY" in result.stderr
+
+
 def test_check_deploy_is_clean():
     result = run_manage(
         "check", "--deploy", "--fail-level", "WARNING",
         DJANGO_SETTINGS_MODULE="portal.settings.production", SECRET_KEY="k" * 20 + "-Zq9!x" * 10,
+        ENROLMENT_KEY="Qk5jZ3ZtZ1R4d2l3a0x4c2p6b2h1d2JmY2Zqb3F6a0c=",
     )
     assert result.returncode == 0, result.stdout + result.stderr
 
