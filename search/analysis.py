@@ -20,7 +20,6 @@ STOP_WORDS_FILE = DICTIONARY_DIR / "stop_words.txt"
 
 MAX_QUERY_CHARS = 200
 MAX_QUERY_TERMS = 16
-MAX_TOKEN_CHARS = 60
 
 _lock = threading.RLock()
 _tokenizer = None
@@ -32,7 +31,8 @@ _tfidf = None
 
 _CJK_RE = re.compile(r"[\u4e00-\u9fff]+$")
 _WORD_RE = re.compile(r"[^\W_]+")
-_CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_NON_WORD_RE = re.compile(r"[\W_]+")
+_ACCENTED_RE = re.compile(r"[\u00c0-\u024f\u1e00-\u1eff]")
 _QUOTE_RE = re.compile(r'"([^"]*)"|“([^”]*)”|「([^」]*)」|『([^』]*)』')
 _STRAY_QUOTES = re.compile(r'["“”「」『』]')
 
@@ -156,11 +156,15 @@ def stop_words():
     return _stop_words
 
 
+_FOLD = {0x3000: " ", **{c: " " for c in range(0x20) if c not in (9, 10, 13)}, 0x7F: " "}
+_FOLD.update({c: chr(c - 0xFEE0) for c in range(0xFF01, 0xFF5F)})
+
+
 def clean_text(text):
-    """NFKC (full-width to half-width), no control characters or NUL."""
+    """Full-width letters, digits and punctuation to half-width; no control characters or NUL."""
     if not text:
         return ""
-    return _CONTROL_RE.sub(" ", unicodedata.normalize("NFKC", str(text)))
+    return str(text).translate(_FOLD)
 
 
 def normalize_token(token):
@@ -176,13 +180,8 @@ def normalize_token(token):
 def _word_parts(token):
     """Split a segment into index-safe parts (letters/digits only), normalised."""
     if _CJK_RE.match(token):
-        return (token[:MAX_TOKEN_CHARS],)
-    parts = []
-    for part in _WORD_RE.findall(token):
-        part = normalize_token(part)[:MAX_TOKEN_CHARS]
-        if part and any(unicodedata.category(c)[0] in "LN" for c in part):
-            parts.append(part)
-    return tuple(parts)
+        return (token,)
+    return tuple(p for p in (normalize_token(part) for part in _WORD_RE.findall(token)) if p)
 
 
 def segment(text):
@@ -194,58 +193,60 @@ def segment(text):
     return out
 
 
-def _index_segments(text):
-    """(precise tokens in order, extra sub-words) using jieba's search mode plus longer dictionary sub-words."""
+@functools.lru_cache(maxsize=100_000)
+def _subwords(word):
+    """Dictionary words inside a longer word (what jieba's search mode adds, plus longer parts)."""
+    if len(word) < 3 or word.isascii():
+        return ()
     engine = _engine()
-    precise, subwords = [], []
-    boundary = None
-    # Search mode emits each word's parts just before the word, so walking backwards a span is a
-    # precise-mode word exactly when it ends at or before the start of the previous precise word.
-    for word, start, end in reversed(engine.tokenize(text, "search")):
-        if boundary is None or end <= boundary:
-            precise.append(word)
-            boundary = start
-            n = len(word)
-            if n > 4 and not word.isascii():
-                # Search mode only adds 2- and 3-character parts; add longer dictionary words too
-                # so 工会会员服务卡 is found by 会员服务卡.
-                for size in range(4, n):
-                    for i in range(0, n - size + 1):
-                        part = word[i : i + size]
-                        if engine.has_word(part):
-                            subwords.append(part)
-        else:
-            subwords.append(word)
-    precise.reverse()
-    subwords.reverse()
-    return precise, subwords
+    n = len(word)
+    parts = (word[i : i + size] for size in range(2, n) for i in range(0, n - size + 1))
+    return tuple(part for part in parts if engine.has_word(part))
+
+
+def _index_segments(text):
+    """(precise tokens in order, sub-words): jieba's search mode, with parts of any length.
+
+    Search mode emits, for each precise-mode word, its 2- and 3-character dictionary parts; we add longer
+    ones too so 工会会员服务卡 is found by 会员服务卡.
+    """
+    precise = _engine().cut(text)
+    extra = [part for word in precise if len(word) > 2 for part in _subwords(word)]
+    return precise, extra
 
 
 def index_tokens(text):
-    precise, subwords = _index_segments(clean_text(text))
-    out = []
-    for token in precise:
-        out.extend(_word_parts(token))
-    for token in subwords:
-        out.extend(_word_parts(token))
-    return out
+    return analyse_for_index(text).replace("|", " ").split()
+
+
+def _normalise_joined(text):
+    """The same folding as ``_word_parts`` applied to a whole space-joined string at once (fast path)."""
+    text = _NON_WORD_RE.sub(" ", text)
+    if not text.isascii():
+        text = text.lower()
+        if _ACCENTED_RE.search(text):
+            text = " ".join(normalize_token(t) for t in text.split())
+        return text
+    return text.lower()
 
 
 def analyse_for_index(text):
     """Text as space-separated tokens for the full-text index.
 
     The precise-mode tokens come first in reading order (so ``phrase_key`` of the text is recoverable by
-    removing spaces), then the sub-words search mode adds (服务卡 inside 会员服务卡), each fenced by "|".
+    removing spaces), then the sub-words search mode adds (服务卡 inside 会员服务卡), each fenced by "|"
+    (a separator to both databases' tokenizers) so they never run into each other when an exact phrase
+    is checked against the text with spaces removed.
     """
     text = clean_text(text)
     if not text.strip():
         return ""
     precise, subwords = _index_segments(text)
-    head = " ".join(p for token in precise for p in _word_parts(token))
-    tail = " | ".join(p for token in subwords for p in _word_parts(token))
-    # "|" is a separator to both databases' tokenizers; it keeps sub-words (and the next field) from
-    # running into each other when an exact phrase is checked against the text with spaces removed.
-    return f"{head} | {tail} |" if tail else f"{head} |"
+    head = _normalise_joined(" ".join(precise))
+    if not subwords:
+        return head + " |"
+    tail = " | ".join(p for word in subwords for p in _word_parts(word))
+    return f"{head} | {tail} |"
 
 
 def phrase_key(text):

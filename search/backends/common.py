@@ -3,12 +3,14 @@
 from django.db import connections, router
 from django.db.models import Count
 from django.utils.encoding import force_str
+from django.utils.functional import cached_property
 from modelsearch.backends.base import BaseSearchResults, FilterFieldError
 from modelsearch.conf import get_app_config
+from modelsearch.index import AutocompleteField, SearchField
 from modelsearch.query import And, Boost, Fuzzy, MatchAll, Not, Or, Phrase, PlainText
 from modelsearch.utils import get_descendants_content_types_pks
 
-from search.analysis import ParsedQuery, QueryPhrase, analyse_query, phrase_key, segment
+from search.analysis import ParsedQuery, QueryPhrase, analyse_for_index, analyse_query, phrase_key, segment
 
 IndexEntry = get_app_config().get_model("IndexEntry", require_ready=False)
 
@@ -206,9 +208,58 @@ class ChineseSearchMixin:
     def content_type_ids(self, model):
         return list(get_descendants_content_types_pks(model))
 
-    def match_scores(self, model, parsed, mode="all", title_only=False, content_type_ids=None, limit=None):
-        """{object_id (str): score (higher is better)} for entries of `model` matching the parsed query."""
+    def match_sql(self, model, parsed, mode="all", title_only=False, content_type_ids=None):
+        """(SQL selecting object_id, score; params) for index entries of `model` matching the parsed query.
+
+        Every visitor-supplied value is a bound parameter made of letters and digits. (None, []) if nothing
+        can match.
+        """
         raise NotImplementedError
+
+    def match_scores(self, model, parsed, mode="all", title_only=False, content_type_ids=None, limit=None):
+        """{object_id (str): score (higher is better)}."""
+        sql, params = self.match_sql(model, parsed, mode, title_only, content_type_ids)
+        if sql is None:
+            return {}
+        sql += " ORDER BY score DESC"
+        if limit:
+            sql += f" LIMIT {int(limit)}"
+        with self.connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return {row[0]: float(row[1]) for row in cursor.fetchall()}
+
+
+class SinglePassIndexerMixin:
+    """Collect every search field's raw text once per object, segment each piece once.
+
+    modelsearch's indexers walk all fields (and parse StreamFields) separately for title, body and
+    autocomplete; this walks them once.
+    """
+
+    def prepare_value(self, value):
+        return _raw_value(value)
+
+    @cached_property
+    def _pieces(self):
+        pieces = []
+        for field in self.search_fields:
+            for item in self.prepare_field(self.obj, field):
+                current_field, value = item[0], item[-1]
+                weight = item[1] if len(item) == 3 else None
+                if isinstance(current_field, SearchField):
+                    kind = "title" if current_field.field_name == "title" else "body"
+                elif isinstance(current_field, AutocompleteField):
+                    kind = "autocomplete"
+                else:
+                    continue
+                pieces.append((kind, weight, value))
+        return pieces
+
+    def _analysed(self, kind):
+        return [(analyse_for_index(value), weight) for k, weight, value in self._pieces if k == kind and value]
+
+    def _joined(self, kind):
+        return " ".join(text for text, _weight in self._analysed(kind))
 
 
 def _indexer_values(indexers):

@@ -1,17 +1,36 @@
 """PostgreSQL flavour of the Chinese search backend (tsvector with the 'simple' configuration)."""
 
+from django.utils.functional import cached_property
 from modelsearch.backends.database.postgres import postgres as pg
 
-from search.analysis import analyse_for_index
-from search.backends.common import TITLE_WEIGHT, ChineseSearchMixin, IndexEntry, _raw_value, tsquery_parts
+from search.backends.common import TITLE_WEIGHT, ChineseSearchMixin, IndexEntry, SinglePassIndexerMixin, tsquery_parts
 
 
-class SegmentingPostgresIndexer(pg.ObjectIndexer):
-    def prepare_value(self, value):
-        return analyse_for_index(_raw_value(value))
+class SegmentingPostgresIndexer(SinglePassIndexerMixin, pg.ObjectIndexer):
+    @cached_property
+    def title(self):
+        return self.as_vector(self._analysed("title"))
+
+    @cached_property
+    def body(self):
+        return self.as_vector(self._analysed("body"))
+
+    @cached_property
+    def autocomplete(self):
+        return self.as_vector(self._analysed("autocomplete"), for_autocomplete=True)
+
+    @cached_property
+    def title_text(self):
+        return self._joined("title")
+
+    @cached_property
+    def body_text(self):
+        return self._joined("body")
 
 
 class ChinesePostgresIndex(pg.PostgresIndex):
+    def _refresh_title_norms(self, full=False):
+        """Not used: titles are weighted in the rank expression directly."""
     def add_items(self, model, objs):
         original = pg.ObjectIndexer
         pg.ObjectIndexer = SegmentingPostgresIndexer
@@ -25,10 +44,10 @@ class ChinesePostgresSearchBackend(ChineseSearchMixin, pg.PostgresSearchBackend)
     vendor = "postgresql"
     index_class = ChinesePostgresIndex
 
-    def match_scores(self, model, parsed, mode="all", title_only=False, content_type_ids=None, limit=None):
+    def match_sql(self, model, parsed, mode="all", title_only=False, content_type_ids=None):
         parts = tsquery_parts(parsed, mode)
         if not parts:
-            return {}
+            return None, []
         ct_ids = content_type_ids or self.content_type_ids(model)
         entry = IndexEntry._meta.db_table
         whole = " & ".join(f"({p})" for p in parts)
@@ -51,9 +70,4 @@ class ChinesePostgresSearchBackend(ChineseSearchMixin, pg.PostgresSearchBackend)
                 "AND (strpos(replace(title_text, ' ', ''), %s) > 0 OR strpos(replace(body_text, ' ', ''), %s) > 0)"
             )
             params += [phrase.key, phrase.key]
-        sql.append("ORDER BY score DESC")
-        if limit:
-            sql.append(f"LIMIT {int(limit)}")
-        with self.connection.cursor() as cursor:
-            cursor.execute(" ".join(sql), params)
-            return {row[0]: float(row[1]) for row in cursor.fetchall()}
+        return " ".join(sql), params

@@ -1,25 +1,36 @@
 """SQLite FTS5 flavour of the Chinese search backend."""
 
+from django.utils.functional import cached_property
 from modelsearch.backends.database.sqlite import sqlite as lite
 from modelsearch.utils import get_content_type_pk
 
-from search.analysis import analyse_for_index
 from search.backends.common import (
     TITLE_WEIGHT,
     ChineseSearchMixin,
     IndexEntry,
+    SinglePassIndexerMixin,
     _indexer_values,
-    _raw_value,
     fts5_expression,
 )
 
 
-class SegmentingSQLiteIndexer(lite.ObjectIndexer):
-    def prepare_value(self, value):
-        return analyse_for_index(_raw_value(value))
+class SegmentingSQLiteIndexer(SinglePassIndexerMixin, lite.ObjectIndexer):
+    @cached_property
+    def title(self):
+        return self._joined("title")
+
+    @cached_property
+    def body(self):
+        return self._joined("body")
+
+    @cached_property
+    def autocomplete(self):
+        return self._joined("autocomplete")
 
 
 class ChineseSQLiteIndex(lite.SQLiteIndex):
+    def _refresh_title_norms(self, full=False):
+        """Not used: titles are weighted in bm25() directly."""
     def add_items(self, model, objs):
         if not model.get_search_fields():
             return
@@ -52,26 +63,22 @@ class ChineseSQLiteSearchBackend(ChineseSearchMixin, lite.SQLiteSearchBackend):
     vendor = "sqlite"
     index_class = ChineseSQLiteIndex
 
-    def match_scores(self, model, parsed, mode="all", title_only=False, content_type_ids=None, limit=None):
+    def match_sql(self, model, parsed, mode="all", title_only=False, content_type_ids=None):
         expression = fts5_expression(parsed, mode)
         if not expression:
-            return {}
+            return None, []
         columns = "{title}" if title_only else "{title body}"
         ct_ids = content_type_ids or self.content_type_ids(model)
         fts = f"{IndexEntry._meta.db_table}_fts"
         entry = IndexEntry._meta.db_table
         sql = [
             f"SELECT e.object_id, -bm25({fts}, 0.0, 1.0, {TITLE_WEIGHT}) AS score FROM {fts} "
-            f"JOIN {entry} e ON e.id = {fts}.rowid WHERE {fts} MATCH %s "
+            # CROSS JOIN keeps the FTS table as the outer loop: one MATCH, then primary-key lookups.
+            f"CROSS JOIN {entry} e ON e.id = {fts}.rowid WHERE {fts} MATCH %s "
             f"AND e.content_type_id IN ({', '.join(['%s'] * len(ct_ids))})"
         ]
         params = [f"{columns} : ({expression})", *ct_ids]
         for phrase in parsed.phrases:
             sql.append("AND (instr(replace(e.title, ' ', ''), %s) > 0 OR instr(replace(e.body, ' ', ''), %s) > 0)")
             params += [phrase.key, phrase.key]
-        sql.append("ORDER BY score DESC")
-        if limit:
-            sql.append(f"LIMIT {int(limit)}")
-        with self.connection.cursor() as cursor:
-            cursor.execute(" ".join(sql), params)
-            return {row[0]: row[1] for row in cursor.fetchall()}
+        return " ".join(sql), params

@@ -167,3 +167,29 @@ def test_arbitrary_parameters_never_5xx(client, speeches, params):
 
 def test_speech_count_sanity(speeches):
     assert SpeechPage.objects.live().count() == 4
+
+
+def test_topic_link_without_words_lists_speeches(client, speeches):
+    data = api(client, topic="服务").json()
+    assert {r["title"] for r in data["results"]} == {"推广工会会员服务卡的讲话", "疗休养工作部署"}
+    assert [r["date"] for r in data["results"]] == ["2024-06-03", "2023-05-01"]
+    html = client.get("/search/", {"topic": "服务"}).content.decode()
+    assert "疗休养工作部署" in html
+    assert api(client).json()["count"] == 0
+
+
+def test_related_speeches_share_keywords(speech_index):
+    texts = {
+        "a": "推进职工医疗互助，扩大会员服务卡覆盖面，职工医疗互助要惠及困难职工。",
+        "b": "职工医疗互助活动全面启动，会员服务卡发送到每位会员。",
+        "c": "学校要抓好师德师风建设和教学质量。",
+    }
+    pages = {}
+    for slug, text in texts.items():
+        page = SpeechPageFactory(parent=speech_index, slug=slug, title=f"讲话{slug}",
+                                 body=[("paragraph", f"<p>{text}</p>")])
+        page.save_revision().publish()
+        pages[slug] = SpeechPage.objects.get(pk=page.pk)
+    related = pages["a"].related_speeches()
+    assert [p.slug for p in related][:1] == ["b"]
+    assert pages["a"] not in related

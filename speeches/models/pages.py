@@ -180,18 +180,10 @@ class SpeechPage(Page):
         return " ".join(lines)[:120] or self.title
 
     def related_speeches(self, limit=5):
-        tag_ids = list(self.topics.values_list("pk", flat=True))
-        if not tag_ids:
-            return SpeechPage.objects.none()
-        return (
-            SpeechPage.objects.live()
-            .public()
-            .exclude(pk=self.pk)
-            .filter(tagged_items__tag_id__in=tag_ids)
-            .annotate(shared=models.Count("tagged_items", filter=models.Q(tagged_items__tag_id__in=tag_ids)))
-            .order_by("-shared", models.F("date_delivered").desc(nulls_last=True), "-pk")
-            .distinct()[:limit]
-        )
+        """Speeches sharing jieba keywords with this one (plus shared topics); see search.related."""
+        from search.related import related_speeches
+
+        return related_speeches(self, limit)
 
     def get_context(self, request, *args, **kwargs):
         context = super().get_context(request, *args, **kwargs)

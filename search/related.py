@@ -1,0 +1,56 @@
+"""“相关讲话”: speeches sharing jieba keywords (TF-IDF) with this one, plus a bonus for shared topics."""
+
+from collections import Counter
+
+from django.core.cache import cache
+from django.db import models
+
+from search.analysis import ParsedQuery, extract_keywords, segment
+
+KEYWORDS = 8
+CACHE_SECONDS = 600
+
+
+def keyword_query(page):
+    text = "\n".join([page.title, page.summary, page.plain_text()[:20000]])
+    tokens = []
+    for keyword in extract_keywords(text, KEYWORDS):
+        for token in segment(keyword):
+            if token not in tokens:
+                tokens.append(token)
+    return ParsedQuery(text=" ".join(tokens), groups=[(t,) for t in tokens], words=tokens)
+
+
+def related_speeches(page, limit=5):
+    from wagtail.search.backends import get_search_backend
+
+    from speeches.models import SpeechPage
+
+    key = f"related-speeches:{page.pk}:{page.last_published_at and page.last_published_at.timestamp()}:{limit}"
+    ids = cache.get(key)
+    if ids is None:
+        scores = Counter()
+        parsed = keyword_query(page)
+        if not parsed.is_empty:
+            matches = get_search_backend().match_scores(SpeechPage, parsed, mode="any")
+            top = max(matches.values(), default=0) or 1.0
+            for object_id, score in matches.items():
+                scores[int(object_id)] += score / top
+        tag_ids = list(page.topics.values_list("pk", flat=True))
+        if tag_ids:
+            shared = (
+                SpeechPage.objects.filter(tagged_items__tag_id__in=tag_ids)
+                .values("pk")
+                .annotate(n=models.Count("tagged_items"))
+            )
+            for row in shared:
+                scores[row["pk"]] += row["n"]
+        scores.pop(page.pk, None)
+        candidates = set(
+            SpeechPage.objects.live().public().filter(pk__in=list(scores)).values_list("pk", flat=True)
+        )
+        ids = [pk for pk, _ in sorted(scores.items(), key=lambda item: (-item[1], -item[0])) if pk in candidates]
+        ids = ids[:limit]
+        cache.set(key, ids, CACHE_SECONDS)
+    pages = SpeechPage.objects.filter(pk__in=ids).in_bulk()
+    return [pages[pk] for pk in ids if pk in pages]
