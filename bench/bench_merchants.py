@@ -12,6 +12,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 ROWS = int(os.environ.get("BENCH_ROWS", "5000"))
+CATEGORIES = ["购物", "餐饮", "医疗", "出行", "文体", "教育培训", "生活服务"]
 
 
 def setup_django(var_dir):
@@ -29,13 +30,16 @@ def setup_django(var_dir):
     django.setup()
     from django.core.management import call_command
 
-    if os.environ.get("BENCH_DATABASE_URL"):
-        call_command("flush", interactive=False, verbosity=0)
     call_command("migrate", verbosity=0)
+    from campaigns.merchants.models import Category, Merchant
+
+    Merchant.objects.all().delete()  # a reused PostgreSQL database starts empty too
+    for name in CATEGORIES:
+        Category.objects.get_or_create(name=name)
 
 
 def make_rows(count, discount="持卡消费9折"):
-    categories = ["购物", "餐饮", "医疗", "出行", "文体", "教育培训", "生活服务"]
+    categories = CATEGORIES
     districts = ["渝中区", "江北区", "南岸区", "沙坪坝区", "九龙坡区", "渝北区", "大渡口区", "巴南区"]
     kinds = ["火锅", "小面", "超市", "药房", "书店", "健身房", "洗车行", "培训中心", "理发店", "茶楼"]
     rows = []

@@ -1,6 +1,7 @@
 """Admin views: spreadsheet import (upload → preview → confirm), template download and export."""
 
 import re
+import time
 import uuid
 from pathlib import Path
 
@@ -24,6 +25,14 @@ XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 def upload_dir():
     return Path(settings.VAR_DIR) / "merchant_imports"
+
+
+def remove_stale_uploads(max_age=24 * 3600):
+    """Previews that were never confirmed leave their file behind; drop those older than a day."""
+    cutoff = time.time() - max_age
+    for path in upload_dir().glob("*-*.*"):
+        if path.stat().st_mtime < cutoff:
+            path.unlink(missing_ok=True)
 
 
 def require_import_permission(user):
@@ -81,6 +90,7 @@ class ImportView(WagtailAdminTemplateMixin, View):
         if plan.ok:
             token = uuid.uuid4().hex
             upload_dir().mkdir(parents=True, exist_ok=True)
+            remove_stale_uploads()
             self.stored_path(request, token, upload.name).write_bytes(data)
         return self.render_to_response(self.get_context_data(plan=plan, token=token, filename=upload.name))
 

@@ -1,12 +1,15 @@
 import datetime
 import io
+import os
 import re
+import time
 
 import pytest
 from django.contrib.auth.models import Group
 from django.core.files.uploadedfile import SimpleUploadedFile
 from openpyxl import load_workbook
 
+from campaigns.merchants import admin_views
 from campaigns.merchants.importing import HEADINGS, plan_import
 from campaigns.merchants.models import Merchant
 
@@ -14,6 +17,11 @@ from .helpers import GOOD_ROWS, csv_bytes, xlsx_bytes
 
 LIST_URL = "/admin/snippets/merchants/merchant/"
 IMPORT_URL = "/admin/merchants/import/"
+
+
+@pytest.fixture(autouse=True)
+def private_var_dir(settings, tmp_path):
+    settings.VAR_DIR = tmp_path
 
 
 @pytest.fixture
@@ -80,7 +88,12 @@ def test_import_upload_preview_confirm(editor_client, categories):
     assert Merchant.objects.count() == 3
     listing = editor_client.get(LIST_URL).content.decode()
     assert "导入完成" in listing and "新建 3 家" in listing
-    # the stored upload is used once
+    # the stored upload is used once, and stale unconfirmed previews are cleaned up
+    stale = admin_views.upload_dir() / "1-0123456789abcdef0123456789abcdef.csv"
+    stale.write_bytes(b"x")
+    os.utime(stale, (time.time() - 3 * 86400,) * 2)
+    editor_client.post(IMPORT_URL, {"file": SimpleUploadedFile("again.xlsx", xlsx_bytes(GOOD_ROWS))})
+    assert not stale.exists()
     response = editor_client.post(IMPORT_URL, {"token": token, "filename": "商户.xlsx"}, follow=True)
     assert "导入已过期" in response.content.decode() and Merchant.objects.count() == 3
 
