@@ -190,3 +190,7 @@ LOGGING = {
 }
 
 SPEECHES_PER_PAGE = 10
+
+# Front end and accessibility (frontend app): 长辈模式 switch, robots.txt, Vary: Cookie on HTML.
+INSTALLED_APPS += ["frontend"]
+MIDDLEWARE += ["frontend.middleware.VaryOnCookieMiddleware"]
