@@ -106,3 +106,19 @@ bench-export: install
 .PHONY: bench-docx
 bench-docx: install
 	@$(PY) bench/bench_docx.py
+
+# Front-end checks: axe-core and Lighthouse from npm (package-lock.json), installed by `npm ci`.
+.PHONY: node-install audit-pages
+node_modules/.installed: package.json package-lock.json
+	@command -v npm >/dev/null || { echo "需要 Node.js 20 与 npm（apt-get install nodejs npm）"; exit 1; }
+	@echo "==> 安装前端检查工具（npm ci）"
+	@npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+node-install: node_modules/.installed
+
+test-sqlite test-postgres: node_modules/.installed
+
+# Lighthouse (mobile + desktop) over every public page type, served by gunicorn with the production settings.
+audit-pages: install node_modules/.installed
+	@$(PY) scripts/audit_pages.py

@@ -18,6 +18,7 @@ urlpatterns = [
     path("api/v2/", api_router.urls),
     path("sitemap.xml", sitemap, name="sitemap"),
     path("speeches/feed/", LatestSpeechesFeed(), name="speech-feed"),
+    path("", include("frontend.urls")),
 ]
 
 if settings.DEBUG:

@@ -234,3 +234,7 @@ ENROLMENT_RATE_LIMIT = tuple(int(part) for part in os.environ.get("ENROLMENT_RAT
 # Dotted path to a callable(mobile=, message=, enrolment=) that sends an SMS; empty disables it.
 ENROLMENT_SMS_HOOK = os.environ.get("ENROLMENT_SMS_HOOK", "")
 CSRF_FAILURE_VIEW = "campaigns.views.csrf_failure"
+
+# Front end and accessibility (frontend app): 长辈模式 switch, robots.txt, Vary: Cookie on HTML.
+INSTALLED_APPS += ["frontend"]
+MIDDLEWARE += ["frontend.middleware.VaryOnCookieMiddleware"]

@@ -1,0 +1,8 @@
+from django.urls import path
+
+from frontend import views
+
+urlpatterns = [
+    path("elder-mode/", views.elder_mode, name="elder-mode"),
+    path("robots.txt", views.robots_txt, name="robots-txt"),
+]
