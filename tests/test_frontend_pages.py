@@ -151,14 +151,18 @@ def test_no_external_urls_in_pages_or_styles(client, public_site, settings):
         html = client.get(path).content.decode()
         for url in visible_text_urls(html):
             assert url.startswith("http://testserver/"), (path, url)
-    for name in ["css/site.css", "css/print.css", "js/read-aloud.js", "js/form-errors.js", "js/print-button.js"]:
+    for name in ["css/site.css", "css/print.css", "js/read-aloud.js", "js/form-errors.js", "js/print-button.js",
+                 "js/early.js"]:
         text = (settings.BASE_DIR / "static" / name).read_text(encoding="utf-8")
         assert "http" not in text and "@import" not in text and "//" not in text.replace("// ", ""), name
 
 
 def test_read_aloud_controls_on_speech_pages(client, public_site):
     html = client.get(f"/speeches/{SPEECH_SLUG}/").content.decode()
-    assert 'data-read-aloud="#speech-body" hidden' in html
+    assert 'data-read-aloud="#speech-body">' in html
+    assert '<script src="/static/js/early.js"></script>' in html  # marks browsers that can speak, before drawing
+    assert "<script>" not in html  # no inline script: the site runs under a CSP with script-src 'self'
+    assert 'style="' not in html
     for label in ["朗读全文", "暂停", "继续", "停止"]:
         assert f">{label}</button>" in html
     assert '<script src="/static/js/read-aloud.js" defer></script>' in html

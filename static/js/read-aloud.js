@@ -19,12 +19,12 @@
 
   function setup(box) {
     var target = document.querySelector(box.getAttribute("data-read-aloud"));
-    if (!target) { return; }
+    if (!target) { box.hidden = true; return; }
     var parts = Array.prototype.filter.call(target.querySelectorAll(READABLE), function (el) {
       // Skip containers whose text is read through their own children.
       return el.textContent.trim() && !el.querySelector(READABLE);
     });
-    if (!parts.length) { return; }
+    if (!parts.length) { box.hidden = true; return; }
     var buttons = {};
     ["start", "pause", "resume", "stop"].forEach(function (name) {
       buttons[name] = box.querySelector('[data-action="' + name + '"]');
@@ -104,7 +104,6 @@
     });
     window.addEventListener("pagehide", function () { synth.cancel(); });
     show("idle");
-    box.hidden = false;
   }
 
   Array.prototype.forEach.call(document.querySelectorAll("[data-read-aloud]"), setup);
