@@ -6,6 +6,7 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 PG_TEST_URL ?= postgres://postgres@127.0.0.1:5432/portal
 export DJANGO_SETTINGS_MODULE ?= portal.settings.dev
+export BASE_URL ?= http://127.0.0.1:$(PORT)
 
 .PHONY: install setup run test test-sqlite test-postgres check lint services serve-prod clean
 
@@ -56,3 +57,17 @@ services:
 
 clean:
 	rm -rf $(VENV) var
+
+.PHONY: bench-fresh-clone
+bench-fresh-clone:
+	@bash bench/fresh_clone.sh
+
+# Production server: gunicorn + production settings. Needs SECRET_KEY (and ALLOWED_HOSTS for a real host).
+.PHONY: serve-prod
+serve-prod: export LOCAL_HTTP ?= 1
+serve-prod: install
+	@DJANGO_SETTINGS_MODULE=portal.settings.production $(PY) manage.py check --deploy --fail-level WARNING
+	@DJANGO_SETTINGS_MODULE=portal.settings.production $(PY) manage.py migrate --noinput -v0
+	@DJANGO_SETTINGS_MODULE=portal.settings.production $(PY) manage.py collectstatic --noinput -v0
+	@echo "==> 生产模式：http://127.0.0.1:$(PORT)/"
+	@DJANGO_SETTINGS_MODULE=portal.settings.production PORT=$(PORT) $(VENV)/bin/gunicorn -c portal/gunicorn.conf.py

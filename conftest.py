@@ -4,11 +4,34 @@ from django.conf import settings
 CORPUS_FILE = settings.BASE_DIR / "corpus" / "000_1f37454ad7433800.txt"
 
 
+def rebuild_site_skeleton():
+    """Recreate what the migrations made (root, home page, site, groups, workflow).
+
+    pytest-django runs transactional tests (live_server) last and flushes the database after each,
+    so the second of them starts without migration data."""
+    from wagtail.models import Collection, Locale, Page, Site
+
+    from home.editorial import ensure_editorial_setup
+    from home.models import HomePage
+
+    locale, _ = Locale.objects.get_or_create(language_code="zh-hans")
+    if Collection.get_first_root_node() is None:
+        Collection.add_root(name="Root")
+    root = Page.get_first_root_node() or Page.add_root(instance=Page(title="Root", slug="root", locale=locale))
+    home = HomePage(title="工会宣传门户", slug="home", locale=locale)
+    root.add_child(instance=home)
+    Site.objects.update_or_create(
+        is_default_site=True, defaults={"hostname": "localhost", "root_page": home, "site_name": "工会宣传门户"}
+    )
+    ensure_editorial_setup()
+    return home
+
+
 @pytest.fixture
 def home_page(db):
     from home.models import HomePage
 
-    return HomePage.objects.get()
+    return HomePage.objects.first() or rebuild_site_skeleton()
 
 
 @pytest.fixture

@@ -173,8 +173,11 @@ class SpeechPage(Page):
             return self.search_description
         if self.summary:
             return self.summary[:120]
-        text = self.plain_text().replace("\n", " ")
-        return text[:120] or self.title
+        lines = [line for line in self.plain_text().splitlines() if line.strip()]
+        # skip a salutation such as 同志们: so shared links start with content
+        if lines and len(lines[0]) <= 30 and lines[0].rstrip().endswith((":", "：")):
+            lines = lines[1:]
+        return " ".join(lines)[:120] or self.title
 
     def related_speeches(self, limit=5):
         tag_ids = list(self.topics.values_list("pk", flat=True))

@@ -1,0 +1,16 @@
+from django.core.management.base import BaseCommand, CommandError
+
+from home.backup import BackupError, create_backup
+
+
+class Command(BaseCommand):
+    help = "备份数据库与媒体文件（SQLite 在线备份，PostgreSQL 使用 pg_dump），网站运行时也可安全执行"
+
+    def add_arguments(self, parser):
+        parser.add_argument("--output", help="备份存放目录（默认 var/backups）")
+
+    def handle(self, output=None, **options):
+        try:
+            create_backup(output, log=self.stdout.write)
+        except BackupError as exc:
+            raise CommandError(str(exc)) from exc
