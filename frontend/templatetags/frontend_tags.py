@@ -6,6 +6,7 @@ from django import template
 from django.templatetags.static import static
 from django.utils.html import escape, strip_tags
 from django.utils.safestring import mark_safe
+from wagtail.models import Page
 
 register = template.Library()
 
@@ -72,6 +73,8 @@ def page_meta(context):
     """Everything the <head> and the share box need: description, canonical URL, Open Graph image, JSON-LD."""
     request = context.get("request")
     page = context.get("page")
+    if not isinstance(page, Page):
+        page = None  # views such as search use "page" for a page number
     if request is None:
         return {}
     description = page_description(page) or default_description(context)

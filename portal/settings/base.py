@@ -238,3 +238,32 @@ CSRF_FAILURE_VIEW = "campaigns.views.csrf_failure"
 # Front end and accessibility (frontend app): 长辈模式 switch, robots.txt, Vary: Cookie on HTML.
 INSTALLED_APPS += ["frontend"]
 MIDDLEWARE += ["frontend.middleware.VaryOnCookieMiddleware"]
+
+# Elasticsearch scale-out (search/backends/elasticsearch.py): ELASTICSEARCH_URL selects it. Text is segmented by
+# jieba in Python and indexed with the server's prebuilt whitespace analyzer; update_index switches an alias.
+if os.environ.get("ELASTICSEARCH_URL"):
+    _es_options = {"max_retries": 1, "retry_on_timeout": False}
+    if os.environ.get("ELASTICSEARCH_USER"):
+        _es_options["basic_auth"] = (os.environ["ELASTICSEARCH_USER"], os.environ.get("ELASTICSEARCH_PASSWORD", ""))
+    if os.environ.get("ELASTICSEARCH_CA_CERTS"):
+        _es_options["ca_certs"] = os.environ["ELASTICSEARCH_CA_CERTS"]
+    if os.environ.get("ELASTICSEARCH_VERIFY_CERTS"):
+        _es_options["verify_certs"] = os.environ["ELASTICSEARCH_VERIFY_CERTS"].lower() not in ("0", "false", "no")
+    WAGTAILSEARCH_BACKENDS = {
+        "default": {
+            "BACKEND": "search.backends.elasticsearch",
+            "URLS": [u.strip() for u in os.environ["ELASTICSEARCH_URL"].split(",") if u.strip()],
+            "INDEX_PREFIX": os.environ.get("ELASTICSEARCH_INDEX_PREFIX", "portal_"),
+            "TIMEOUT": int(os.environ.get("ELASTICSEARCH_TIMEOUT", "10")),
+            "ATOMIC_REBUILD": True,
+            "OPTIONS": _es_options,
+            "INDEX_SETTINGS": {"settings": {"index": {
+                "number_of_shards": int(os.environ.get("ELASTICSEARCH_SHARDS", "1")),
+                "number_of_replicas": int(os.environ.get("ELASTICSEARCH_REPLICAS", "0")),
+            }}},
+        },
+    }
+
+# A search server that is down or unreachable gives visitors HTTP 503 "搜索暂时不可用", never a server error.
+MIDDLEWARE = [*MIDDLEWARE, "search.es_errors.SearchUnavailableMiddleware"]
+LOGGING["loggers"]["elastic_transport"] = {"level": "WARNING"}

@@ -1,0 +1,387 @@
+"""Elasticsearch 9 backend (modelsearch) that indexes and queries jieba-segmented Chinese.
+
+Text fields hold ``analysis.analyse_for_index`` output (space-separated, lower-cased tokens) and are mapped with
+the prebuilt ``whitespace`` analyzer, so the server needs no analysis plugin and no custom analyzer: the
+segmentation, user dictionary and synonyms are exactly those of the SQLite/PostgreSQL backends. Queries are built
+from ``analysis.analyse_query`` as bool queries of ``match``/``match_phrase`` clauses (never query-string
+syntax), so any visitor input is data.
+
+Index layout: one index per root model (``<prefix>wagtailcore_page`` for all pages), reached through an alias
+of that name; ``update_index`` builds ``<alias>_<random>`` and switches the alias atomically.
+"""
+
+import html
+import re
+from collections import OrderedDict
+
+from django.db import models
+from modelsearch.backends.base import FilterFieldError
+from modelsearch.backends.elasticsearch9 import (
+    Elasticsearch9Index,
+    Elasticsearch9Mapping,
+    Elasticsearch9SearchBackend,
+    Elasticsearch9SearchQueryCompiler,
+    Elasticsearch9SearchResults,
+)
+from modelsearch.backends.elasticsearchbase import ElasticsearchAtomicIndexRebuilder
+from modelsearch.index import AutocompleteField, RelatedFields, SearchField, class_is_indexed
+from modelsearch.query import MatchAll
+
+from search import analysis
+from search.backends.common import ANY_MATCH_PENALTY, TITLE_WEIGHT, _raw_value, parse_search_query
+
+ANALYZER = "whitespace"
+TEXT = {"type": "text", "analyzer": ANALYZER}
+HIGHLIGHT_FIELD = "_highlight"
+# Java's whitespace tokenizer splits on U+2009; it is removed again from highlighted fragments.
+HIGHLIGHT_SEPARATOR = "\u2009"
+MAX_MATCHES = 10_000  # the index's default max_result_window
+MATCH_NONE = {"bool": {"must_not": {"match_all": {}}}}
+
+# Only prebuilt analyzers: the stock edge-ngram/ngram analyzers need the analysis-common module. Shards and
+# replicas can be raised per deployment with ELASTICSEARCH_SHARDS / ELASTICSEARCH_REPLICAS.
+INDEX_SETTINGS = {"settings": {"index": {"number_of_shards": 1, "number_of_replicas": 0}}}
+
+
+def highlight_text(text):
+    """Original text with segment boundaries marked by a whitespace character the server splits on."""
+    text = analysis.clean_text(text)
+    if not text.strip():
+        return ""
+    return HIGHLIGHT_SEPARATOR.join(piece.lower() for piece in analysis._engine().cut(text))
+
+
+class ChineseElasticsearchMapping(Elasticsearch9Mapping):
+    edgengram_analyzer_config = {"analyzer": ANALYZER, "search_analyzer": ANALYZER}
+
+    def get_field_mapping(self, field):
+        key, mapping = super().get_field_mapping(field)
+        if isinstance(field, SearchField | AutocompleteField) and mapping.get("type") == "text":
+            mapping["analyzer"] = ANALYZER
+            mapping.pop("search_analyzer", None)
+        return key, mapping
+
+    def get_mapping(self):
+        mapping = super().get_mapping()
+        props = mapping["properties"]
+        for name, value in props.items():
+            if name.startswith("_all_text") or name == "_edgengrams":
+                value.update(TEXT)
+                value.pop("search_analyzer", None)
+        props[HIGHLIGHT_FIELD] = dict(TEXT)
+        return mapping
+
+    def analyse_value(self, value):
+        """analyse_for_index for a field value. Short values (titles, names, places) repeat within a bulk chunk
+        (one mapping instance), so they are remembered for its lifetime only: dictionary edits apply next time."""
+        if value is None:
+            return ""
+        text = _raw_value(value)
+        if len(text) > 200:
+            return analysis.analyse_for_index(text)
+        memo = self.__dict__.setdefault("_memo", {})
+        if text not in memo:
+            if len(memo) > 5000:
+                memo.clear()
+            memo[text] = analysis.analyse_for_index(text)
+        return memo[text]
+
+    def _get_document_field_data(self, field, obj):
+        name, value, edgengrams = super()._get_document_field_data(field, obj)
+        if isinstance(field, AutocompleteField):
+            value = self.analyse_value(value)
+            return name, value, [value]
+        if isinstance(field, SearchField) and not isinstance(field, RelatedFields):
+            value = self.analyse_value(value)
+        return name, value, edgengrams
+
+    def get_document(self, obj):
+        doc = super().get_document(obj)
+        if callable(getattr(obj, "plain_text", None)):
+            source = html.unescape(obj.plain_text())
+        else:
+            source = "\n".join(
+                _raw_value(f.get_value(obj) or "")
+                for f in self.model.get_search_fields()
+                if isinstance(f, SearchField) and f.field_name != "title"
+            )
+        doc[HIGHLIGHT_FIELD] = highlight_text(source)
+        return doc
+
+
+class ChineseElasticsearchIndex(Elasticsearch9Index):
+    def add_item(self, item):
+        if not class_is_indexed(item.__class__):
+            return
+        mapping = self.mapping_class(item.__class__)
+        # An editor who publishes expects to find the page straight away.
+        self.es.index(index=self.name, document=mapping.get_document(item), id=mapping.get_document_id(item),
+                      refresh=True)
+
+    def delete_item(self, item):
+        if not class_is_indexed(item.__class__):
+            return
+        mapping = self.mapping_class(item.__class__)
+        try:
+            self.es.delete(index=self.name, id=mapping.get_document_id(item), refresh=True)
+        except self.backend.NotFoundError:
+            pass
+
+
+class AtomicAliasRebuilder(ElasticsearchAtomicIndexRebuilder):
+    """Builds ``<alias>_<random>`` and moves the alias in ONE update_aliases call.
+
+    modelsearch's rebuilder adds the alias to the new index before removing it from the old one, so for a moment
+    every search sees both indexes and counts each document twice.
+    """
+
+    def finish(self):
+        self.index.refresh()
+        es, alias, new = self.index.es, self.alias.name, self.index.name
+        old = []
+        if self.alias.is_alias():
+            old = [index.name for index in self.alias.aliased_indices() if index.name != new]
+            actions = [{"remove": {"index": name, "alias": alias}} for name in old]
+        elif es.indices.exists(index=alias):
+            actions = [{"remove_index": {"index": alias}}]  # first rebuild after incremental indexing
+        else:
+            actions = []
+        es.indices.update_aliases(actions=[*actions, {"add": {"index": new, "alias": alias}}])
+        for name in old:
+            try:
+                es.indices.delete(index=name)
+            except self.index.backend.NotFoundError:
+                pass
+
+
+def _match(field, terms, boost):
+    query = {"query": " ".join(terms)}
+    if boost != 1:
+        query["boost"] = boost
+    return {"match": {field: query}}
+
+
+def _phrase(field, tokens, boost):
+    query = {"query": " ".join(tokens)}
+    if boost != 1:
+        query["boost"] = boost
+    return {"match_phrase": {field: query}}
+
+
+def build_query(parsed, fields, mode="all"):
+    """A bool query for a ParsedQuery over [(field, boost)]: every group (or, in "any" mode, one) must match."""
+    groups = [
+        {"bool": {"should": [_match(f, group, b) for f, b in fields], "minimum_should_match": 1}}
+        for group in parsed.groups
+    ]
+    phrases = [
+        {"bool": {"should": [_phrase(f, p.tokens, b) for f, b in fields], "minimum_should_match": 1}}
+        for p in parsed.phrases
+    ]
+    if not groups and not phrases:
+        return MATCH_NONE
+    if mode == "any" and len(groups) > 1:
+        groups = [{"bool": {"should": groups, "minimum_should_match": 1}}]
+    query = {"bool": {"must": phrases + groups}}
+    if mode == "any":
+        query["bool"]["boost"] = ANY_MATCH_PENALTY
+    return query
+
+
+class ChineseElasticsearchQueryCompiler(Elasticsearch9SearchQueryCompiler):
+    mapping_class = ChineseElasticsearchMapping
+    DEFAULT_OPERATOR = "and"  # as on the database backends: all words, then any
+    mode = None
+
+    def parsed(self):
+        if not hasattr(self, "_parsed"):
+            self._parsed = parse_search_query(self.query)
+        return self._parsed
+
+    def search_fields(self):
+        """[(index field, boost)]: the title weighted like the database backends, then everything."""
+        searchable = {f.field_name: f for f in self.get_searchable_fields()}
+        title = searchable.get("title")
+        title_column = self.mapping.get_field_column_name(title) if title else None
+        if self.fields and set(self.fields) <= {"title"}:
+            return [(title_column, 1.0)] if title_column else []
+        fields = [(f.field_name, f.boost) for f in self.remapped_fields]
+        if title_column and not self.fields:
+            fields.insert(0, (title_column, TITLE_WEIGHT))
+        return fields
+
+    def default_mode(self):
+        _parsed, operator = self.parsed()
+        return "any" if operator == "or" else "all"
+
+    def get_inner_query(self):
+        if isinstance(self.query, MatchAll):
+            return {"match_all": {}}
+        parsed, _operator = self.parsed()
+        if parsed is None or parsed.is_empty:
+            return MATCH_NONE
+        fields = self.search_fields()
+        if not fields:
+            return MATCH_NONE
+        return build_query(parsed, fields, self.mode or self.default_mode())
+
+    def highlight_query(self):
+        parsed, _operator = self.parsed()
+        if not parsed or parsed.is_empty:
+            return None
+        should = []
+        terms = sorted({t for group in parsed.groups for t in group})
+        if terms:
+            should.append(_match(HIGHLIGHT_FIELD, terms, 1))
+        for p in parsed.phrases:
+            should.append(_match(HIGHLIGHT_FIELD, p.tokens, 1))
+        return {"bool": {"should": should}} if should else None
+
+
+class ChineseElasticsearchResults(Elasticsearch9SearchResults):
+    def _clone(self):
+        new = super()._clone()
+        new._mode_checked = getattr(self, "_mode_checked", False)
+        return new
+
+    def _index_name(self):
+        return self.backend.get_index_for_model(self.query_compiler.queryset.model).name
+
+    def ensure_mode(self):
+        """All groups must match; when that finds nothing, any group matches (ranked lower)."""
+        compiler = self.query_compiler
+        if getattr(self, "_mode_checked", False) or compiler.mode:
+            return
+        self._mode_checked = True
+        parsed, operator = compiler.parsed()
+        if parsed is None or operator != "and" or len(parsed.groups) < 2:
+            return
+        count = self.backend.es.count(index=self._index_name(), query=compiler.get_query())["count"]
+        if count == 0:
+            compiler.mode = "any"
+
+    def _do_search(self):
+        self.ensure_mode()
+        return super()._do_search()
+
+    def _do_count(self):
+        self.ensure_mode()
+        hit_count = self.backend.es.count(index=self._index_name(), query=self.query_compiler.get_query())["count"]
+        hit_count -= self.start
+        if self.stop is not None:
+            hit_count = min(hit_count, self.stop - self.start)
+        return max(hit_count, 0)
+
+    def facet(self, field_name):
+        field = self.query_compiler._get_filterable_field(field_name)
+        if field is None:
+            raise FilterFieldError(f'Cannot facet search results with field "{field_name}".', field_name=field_name)
+        self.ensure_mode()
+        column = self.query_compiler.mapping.get_field_column_name(field)
+        response = self.backend.es.search(
+            index=self._index_name(), query=self.query_compiler.get_query(), size=0, track_total_hits=True,
+            aggregations={field_name: {"terms": {"field": column, "size": 500}}},
+        )
+        model_field = field.get_field(self.query_compiler.queryset.model)
+        out = OrderedDict()
+        for bucket in response["aggregations"][field_name]["buckets"]:
+            key = bucket.get("key_as_string", bucket["key"])
+            if isinstance(model_field, models.DateField) and not isinstance(model_field, models.DateTimeField):
+                key = str(key)[:10]
+            try:
+                key = model_field.to_python(key)
+            except Exception:  # noqa: BLE001 - keep the raw key if the field cannot convert it
+                pass
+            out[key] = bucket["doc_count"]
+        # Documents without a value: counted under None, as the database backends do.
+        missing = response["hits"]["total"]["value"] - sum(out.values())
+        if missing > 0 and not field.get_field(self.query_compiler.queryset.model).many_to_many:
+            out[None] = missing
+        return out
+
+    def highlights(self, fragment_size=120):
+        """{pk: snippet HTML with <mark>} for this slice of results, from Elasticsearch's highlighter."""
+        self.ensure_mode()
+        compiler = self.query_compiler
+        highlight_query = compiler.highlight_query()
+        if highlight_query is None:
+            return {}
+        size = (self.stop - self.start) if self.stop is not None else 100
+        body = self._get_es_body()
+        response = self.backend.es.search(
+            index=self._index_name(), **body, from_=self.start, size=size, source=False, stored_fields=["pk"],
+            highlight={
+                "pre_tags": ["<mark>"], "post_tags": ["</mark>"], "encoder": "html",
+                "fields": {HIGHLIGHT_FIELD: {"type": "unified", "fragment_size": fragment_size,
+                                             "number_of_fragments": 1, "no_match_size": fragment_size,
+                                             "highlight_query": highlight_query}},
+            },
+        )
+        terms = compiler.parsed()[0].highlight_terms()
+        out = {}
+        to_python = compiler.queryset.model._meta.pk.to_python
+        for hit in response["hits"]["hits"]:
+            fragments = hit.get("highlight", {}).get(HIGHLIGHT_FIELD) or [""]
+            out[to_python(hit["fields"]["pk"][0])] = tidy_fragment(fragments[0], terms)
+        return out
+
+
+_MARK_RE = re.compile(r"(<mark>.*?</mark>)", re.S)
+
+
+def tidy_fragment(fragment, terms):
+    """Join the segments again and mark query words the highlighter could not see inside longer words."""
+    fragment = fragment.replace(HIGHLIGHT_SEPARATOR, "").replace("</mark><mark>", "")
+    escaped = [html.escape(t, quote=False) for t in terms if t]
+    if not escaped:
+        return fragment
+    pattern = re.compile("|".join(re.escape(t) for t in escaped))
+    parts = _MARK_RE.split(fragment)
+    for i, part in enumerate(parts):
+        if not part.startswith("<mark>"):
+            parts[i] = pattern.sub(lambda m: f"<mark>{m.group(0)}</mark>", part)
+    return "".join(parts).strip()
+
+
+def highlight(results, fragment_size=120):
+    """{pk: snippet HTML} for a sliced search results object (Elasticsearch's highlighter, `<mark>` tags)."""
+    if hasattr(results, "highlights"):
+        return results.highlights(fragment_size)
+    return {}
+
+
+class ChineseElasticsearchSearchBackend(Elasticsearch9SearchBackend):
+    vendor = "elasticsearch"
+    mapping_class = ChineseElasticsearchMapping
+    index_class = ChineseElasticsearchIndex
+    query_compiler_class = ChineseElasticsearchQueryCompiler
+    results_class = ChineseElasticsearchResults
+    atomic_rebuilder_class = AtomicAliasRebuilder
+    settings = INDEX_SETTINGS
+
+    def match_scores(self, model, parsed, mode="all", title_only=False, content_type_ids=None, limit=None):
+        """{object_id (str): score} for documents of `model` matching a ParsedQuery, as the database backends give.
+
+        The same contract as ``ChineseSearchMixin.match_scores``, so code written against the database backends
+        (the search page's service) runs unchanged on Elasticsearch.
+        """
+        if parsed is None or parsed.is_empty:
+            return {}
+        compiler = self.query_compiler_class(model._default_manager.all(), MatchAll(),
+                                             fields=["title"] if title_only else None)
+        fields = compiler.search_fields()
+        if not fields:
+            return {}
+        query = {"bool": {"must": build_query(parsed, fields, mode), "filter": compiler.get_content_type_filter()}}
+        response = self.es.search(index=self.get_index_for_model(model).name, query=query, source=False,
+                                  stored_fields=["pk"], size=min(limit or MAX_MATCHES, MAX_MATCHES),
+                                  track_total_hits=False)
+        return {hit["fields"]["pk"][0]: hit["_score"] for hit in response["hits"]["hits"]}
+
+    def autocomplete(self, query, model_or_queryset, fields=None, operator=None, order_by_relevance=True):
+        # Same analysis as search: titles and text with the same words.
+        return self.search(query, model_or_queryset, fields=None, operator=operator,
+                           order_by_relevance=order_by_relevance)
+
+
+SearchBackend = ChineseElasticsearchSearchBackend
