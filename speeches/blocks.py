@@ -1,3 +1,5 @@
+import functools
+
 from wagtail import blocks
 from wagtail.contrib.typed_table_block.blocks import TypedTableBlock
 from wagtail.images.blocks import ImageBlock
@@ -25,10 +27,21 @@ class QuoteBlock(blocks.StructBlock):
         template = "speeches/blocks/quote.html"
 
 
+@functools.lru_cache(maxsize=8)
+def _whitelister(features):
+    from wagtail.admin.rich_text.converters.editor_html import EditorHTMLConverter
+
+    return EditorHTMLConverter(features=list(features)).whitelister
+
+
 class ParagraphBlock(blocks.RichTextBlock):
     def __init__(self, **kwargs):
         kwargs.setdefault("features", ["bold", "italic", "link", "ol", "ul"])
         super().__init__(**kwargs)
+
+    def get_prep_value(self, value):
+        # Whatever the source (editor, importers, API, shell), only the allowed tags and attributes are stored.
+        return _whitelister(tuple(self.features)).clean(super().get_prep_value(value))
 
     class Meta:
         icon = "pilcrow"
