@@ -153,3 +153,9 @@ def test_merchant_count_query_is_bounded(client, directory, make_merchant, djang
     with django_assert_max_num_queries(30):
         assert client.get(directory.url).status_code == 200
     assert Merchant.objects.count() == 30
+
+
+def test_sitemap_lists_current_merchant_pages(client, directory, sample_merchants):
+    sitemap = client.get("/sitemap.xml").content.decode()
+    assert f"{directory.url}{sample_merchants['hotpot'].pk}/</loc>" in sitemap
+    assert f"{directory.url}{sample_merchants['expired'].pk}/</loc>" not in sitemap
