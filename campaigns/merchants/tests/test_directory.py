@@ -111,6 +111,7 @@ def test_printable_list_keeps_filters(client, directory, sample_merchants):
     assert 'href="/merchants/print/?category=%E5%8C%BB%E7%96%97"' in html
     printable = client.get(f"{directory.url}print/", {"category": "医疗"}).content.decode()
     assert "<table>" in printable and "类别：医疗" in printable and "共 2 家" in printable
+    assert "onclick" not in printable and "merchants/print.js" in printable  # no inline script (CSP)
     assert "仁爱口腔诊所" in printable and "重庆老火锅" not in printable
     from django.contrib.staticfiles import finders
 
