@@ -128,7 +128,17 @@ class MerchantImport:
         if touched:
             for backend in get_search_backends(with_auto_update=True):
                 backend.add_bulk(Merchant, touched)
+            transaction.on_commit(_purge_page_cache)
         return self
+
+
+def _purge_page_cache():
+    """Bulk writes send no save signals; refresh the anonymous page cache (portal.pagecache) where installed."""
+    try:
+        from portal.pagecache import purge
+    except ImportError:
+        return
+    purge()
 
 
 def _model_values(values):

@@ -112,6 +112,13 @@ class MerchantDirectoryPage(RoutablePageMixin, Page):
         context["merchant"] = merchant
         return TemplateResponse(request, "merchants/merchant_detail.html", context)
 
+    def get_sitemap_urls(self, request=None):
+        urls = super().get_sitemap_urls(request)
+        base = self.get_full_url(request)
+        for merchant in Merchant.objects.visible().only("pk", "updated_at").order_by("pk"):
+            urls.append({"location": f"{base}{merchant.pk}/", "lastmod": merchant.updated_at})
+        return urls
+
     def merchant_url(self, merchant):
         return self.url + self.reverse_subpage("merchant", kwargs={"pk": merchant.pk})
 

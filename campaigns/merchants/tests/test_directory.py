@@ -111,6 +111,7 @@ def test_printable_list_keeps_filters(client, directory, sample_merchants):
     assert 'href="/merchants/print/?category=%E5%8C%BB%E7%96%97"' in html
     printable = client.get(f"{directory.url}print/", {"category": "医疗"}).content.decode()
     assert "<table>" in printable and "类别：医疗" in printable and "共 2 家" in printable
+    assert "onclick" not in printable and "merchants/print.js" in printable  # no inline script (CSP)
     assert "仁爱口腔诊所" in printable and "重庆老火锅" not in printable
     from django.contrib.staticfiles import finders
 
@@ -154,3 +155,9 @@ def test_merchant_count_query_is_bounded(client, directory, make_merchant, djang
     with django_assert_max_num_queries(30):
         assert client.get(directory.url).status_code == 200
     assert Merchant.objects.count() == 30
+
+
+def test_sitemap_lists_current_merchant_pages(client, directory, sample_merchants):
+    sitemap = client.get("/sitemap.xml").content.decode()
+    assert f"{directory.url}{sample_merchants['hotpot'].pk}/</loc>" in sitemap
+    assert f"{directory.url}{sample_merchants['expired'].pk}/</loc>" not in sitemap
