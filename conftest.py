@@ -24,6 +24,11 @@ def rebuild_site_skeleton():
         is_default_site=True, defaults={"hostname": "localhost", "root_page": home, "site_name": "工会宣传门户"}
     )
     ensure_editorial_setup()
+    from importlib import import_module
+
+    from django.apps import apps
+
+    import_module("campaigns.merchants.migrations.0002_default_categories").create_categories(apps, None)
     return home
 
 

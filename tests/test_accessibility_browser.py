@@ -26,6 +26,11 @@ PAGES = {
     "搜索结果": "/search/?q=工会",
     "搜索无结果": "/search/?q=没有这个词xyz",
     "404": "/no-such-page/",
+    "活动专题": "/campaigns/",
+    "活动（医疗互助报名表）": "/campaigns/mutual-aid/",
+    "活动（服务卡申领表）": "/campaigns/service-card/",
+    "特惠商户": "/merchants/",
+    "特惠商户（打印清单）": "/merchants/print/",
 }
 
 FORM_PAGE = """{% extends "base.html" %}{% block title %}活动报名{% endblock %}{% block content %}
@@ -38,6 +43,14 @@ FORM_PAGE = """{% extends "base.html" %}{% block title %}活动报名{% endblock
 def live_site(site_on_live_server, home_page, speech_index, settings):
     settings.SPEECHES_PER_PAGE = 3
     build_public_site(home_page, speech_index)
+    # campaigns with their enrolment forms and the merchant directory, from the same demo content as make run
+    from campaigns.demo import load_demo as load_campaigns
+    from campaigns.merchants.demo import load_demo as load_merchants
+    from campaigns.merchants.models import Merchant
+
+    load_campaigns(home_page, lambda message: None)
+    load_merchants(home_page, lambda message: None)
+    PAGES["商户详情"] = f"/merchants/{Merchant.objects.order_by('pk').first().pk}/"
     return site_on_live_server.url
 
 
@@ -88,6 +101,16 @@ def test_axe_finds_no_wcag_violations(live_site, request, viewport, elder):
         if found:
             problems[name] = found
         assert page.evaluate("document.documentElement.scrollWidth") <= width, f"{name} 出现横向滚动"
+    # the real enrolment form after a submission with a wrong ID number
+    page.goto(live_site + "/campaigns/mutual-aid/")
+    page.fill("input[name=name]", "张三")
+    page.fill("input[name=id_number]", "110101199003074515")
+    page.locator("form[method=post] button[type=submit]").first.click()
+    page.wait_for_load_state("load")
+    assert "身份证" in page.inner_text("main")
+    found = axe_violations(page)
+    if found:
+        problems["医疗互助报名表（含错误）"] = found
     page.goto(live_site + "/about/")
     page.set_content(form_with_errors_html(live_site))
     page.wait_for_load_state("load")
