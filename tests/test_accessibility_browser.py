@@ -253,7 +253,8 @@ def test_elder_mode_meets_the_numbers(live_site, request, viewport):
         assert not m["lowContrast"], m["lowContrast"]
         assert not m["smallTargets"], m["smallTargets"]
         assert m["animated"] == 0
-    for path in ["/", "/speeches/?level=city&page=2", "/search/?q=工会"]:
+    for path in ["/", "/speeches/?level=city&page=2", "/search/?q=工会", "/campaigns/", "/campaigns/mutual-aid/",
+                 "/merchants/", PAGES["商户详情"]]:
         page.goto(live_site + path)
         page.evaluate("document.querySelector('main')"
                       ".insertAdjacentHTML('afterbegin', '<div class=\"prose\"><p>测试</p></div>')")
