@@ -198,6 +198,9 @@ class Mixed:
                 self.accepted += 1
             else:
                 self.enrol_rejected += 1
+                if self.enrol_rejected == 1:
+                    errors = re.findall(r'class="[^"]*error[^"]*"[^>]*>\s*([^<]{2,80})', response.text)
+                    print(f"  （首个被拒的报名：HTTP {response.status_code} {errors[:4]}）")
 
     def one(self, session, route):
         if route == "enrol":

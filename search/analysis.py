@@ -9,6 +9,7 @@ Everything is loaded once per process, lazily, under a lock; ``reload()`` picks 
 import functools
 import re
 import threading
+import time
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +29,9 @@ _synonyms = None
 _stop_words = None
 _extra_words = None  # editor-managed words (term, freq) loaded from the database
 _tfidf = None
+VERSION_CHECK_SECONDS = 5  # how often a process asks the cache whether editors changed the dictionary
+_loaded_version = None
+_version_checked_at = 0.0
 
 _CJK_RE = re.compile(r"[\u4e00-\u9fff]+$")
 _WORD_RE = re.compile(r"[^\W_]+")
@@ -98,6 +102,25 @@ def tokenizer():
     return _tokenizer
 
 
+def check_version():
+    """Reload when another process bumped the dictionary version (asks the cache at most every few seconds)."""
+    global _loaded_version, _version_checked_at
+    now = time.monotonic()
+    if now - _version_checked_at < VERSION_CHECK_SECONDS:
+        return
+    _version_checked_at = now
+    try:
+        from search.dictionary import current_version
+
+        version = current_version()
+    except Exception:
+        return
+    if _loaded_version is None:
+        _loaded_version = version
+    elif version != _loaded_version:
+        reload(version=version)
+
+
 def _engine():
     """The process-wide rjieba segmenter used for BOTH the index and queries."""
     global _engine_instance
@@ -113,11 +136,14 @@ def _engine():
     return _engine_instance
 
 
-def reload():
+def reload(version=None):
     """Forget everything loaded so the next call re-reads dictionaries (after editors change words)."""
-    global _tokenizer, _engine_instance, _synonyms, _stop_words, _extra_words, _tfidf
+    global _tokenizer, _engine_instance, _synonyms, _stop_words, _extra_words, _tfidf, _loaded_version
     with _lock:
         _tokenizer = _engine_instance = _synonyms = _stop_words = _extra_words = _tfidf = None
+        if version is not None:
+            _loaded_version = version
+    _subwords.cache_clear()
 
 
 def place_names(text):
@@ -238,6 +264,7 @@ def analyse_for_index(text):
     (a separator to both databases' tokenizers) so they never run into each other when an exact phrase
     is checked against the text with spaces removed.
     """
+    check_version()
     text = clean_text(text)
     if not text.strip():
         return ""
@@ -289,6 +316,7 @@ def _token_group(token):
 
 def analyse_query(text):
     """Turn whatever a visitor typed into a ParsedQuery. Never raises; quotes mean exact phrases."""
+    check_version()
     text = clean_text(text)[:MAX_QUERY_CHARS]
     parsed = ParsedQuery(text=text.strip())
     plain_parts = []

@@ -67,7 +67,8 @@ def search(request):
         data = search_speeches(params)
         other, other_count = search_other_pages(params, limit=OTHER_PAGES_PREVIEW) if params.q else ([], 0)
         context.update(other_pages=other, other_count=other_count, other_url=_url(params, type="page", page=1))
-    context.update(data)
+    # "page" in the template context means the current Wagtail page (used by the site <head>), not a number.
+    context.update({key: value for key, value in data.items() if key != "page"}, page_number=data.get("page"))
     mark = " ".join(data["parsed"].highlight_terms()[:8]) if data.get("parsed") else ""
     for page in data["pages"]:
         url = page.url or ""

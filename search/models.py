@@ -1,0 +1,74 @@
+"""Editor-managed search dictionary: extra words and synonym groups (snippets under 搜索词库)."""
+
+import re
+
+from django.core.exceptions import ValidationError
+from django.db import models
+
+WORD_SPLIT = re.compile(r"[\s、，,]+")
+
+
+def validate_word(value):
+    value = value or ""
+    if re.search(r"\s", value):
+        raise ValidationError("词语中不能包含空格。")
+    if not 2 <= len(value) <= 20:
+        raise ValidationError("词语长度须为2到20个字。")
+
+
+def split_words(text):
+    seen = []
+    for word in WORD_SPLIT.split(text or ""):
+        if word and word not in seen:
+            seen.append(word)
+    return seen
+
+
+class SearchTerm(models.Model):
+    word = models.CharField("词语", max_length=20, unique=True, validators=[validate_word],
+                            help_text="2到20个字，不含空格，例如：职工书屋")
+    created_at = models.DateTimeField("添加时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "搜索词"
+        verbose_name_plural = "搜索词"
+        ordering = ["word"]
+
+    def __str__(self):
+        return self.word
+
+    def clean(self):
+        self.word = (self.word or "").strip()
+
+    def affected_words(self):
+        return [self.word]
+
+
+class SynonymGroup(models.Model):
+    words = models.TextField("同义词", help_text="用空格、顿号（、）或逗号（，）分隔，例如：困难帮扶 帮困")
+    note = models.CharField("备注", max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = "同义词组"
+        verbose_name_plural = "同义词组"
+        ordering = ["id"]
+
+    def __str__(self):
+        return " / ".join(self.word_list())
+
+    def word_list(self):
+        return split_words(self.words)
+
+    def clean(self):
+        words = self.word_list()
+        if len(words) < 2:
+            raise ValidationError({"words": "同义词组至少需要两个不同的词。"})
+        for word in words:
+            try:
+                validate_word(word)
+            except ValidationError as error:
+                raise ValidationError({"words": f"“{word}”：{error.messages[0]}"}) from None
+        self.words = " ".join(words)
+
+    def affected_words(self):
+        return self.word_list()
