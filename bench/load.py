@@ -176,18 +176,18 @@ class Mixed:
         path = random.choice(self.campaign_paths)
         started = time.perf_counter()
         page = session.get(self.site.url(path), timeout=30)
-        form = re.search(r'<form[^>]*method="post"[^>]*>(.*?)</form>', page.text, re.S)
+        form = re.search(r'<form([^>]*method="post"[^>]*)>(.*?)</form>', page.text, re.S)
         if page.status_code != 200 or not form:
             self.record("enrol", started, page.status_code)
             return
-        fields = dict(re.findall(r'<input[^>]*type="hidden"[^>]*name="([^"]+)"[^>]*value="([^"]*)"', form.group(1)))
-        action = re.search(r'<form[^>]*action="([^"]*)"', page.text)
-        plan = re.search(r'<select[^>]*name="plan"[^>]*>.*?<option value="([^"]+)"', form.group(1), re.S)
+        attributes, inner = form.group(1), form.group(2)
+        fields = dict(re.findall(r'<input[^>]*type="hidden"[^>]*name="([^"]+)"[^>]*value="([^"]*)"', inner))
+        action = re.search(r'action="([^"]*)"', attributes)
+        plan = re.search(r'<select[^>]*name="plan"[^>]*>.*?<option value="([^"]+)"', inner, re.S)
         serial = self.next_serial()
         fields.update(name=f"压测{serial}", id_number=id_number(serial), mobile=f"139{serial % 10**8:08d}",
                       employer="压测单位", branch="压测基层工会", consent="on", website="", shares="1",
-                      delivery=re.search(r'name="delivery"[^>]*value="([^"]+)"', form.group(1)).group(1)
-                      if 'name="delivery"' in form.group(1) else "")
+                      delivery="pickup")
         if plan:
             fields["plan"] = plan.group(1)
         target = self.site.url(action.group(1) if action and action.group(1) else path)
@@ -201,6 +201,7 @@ class Mixed:
                 if self.enrol_rejected == 1:
                     errors = re.findall(r'class="[^"]*error[^"]*"[^>]*>\s*([^<]{2,80})', response.text)
                     print(f"  （首个被拒的报名：HTTP {response.status_code} {errors[:4]}）")
+                    Path("/tmp/rejected.html").write_text(response.text, encoding="utf-8")
 
     def one(self, session, route):
         if route == "enrol":
