@@ -80,7 +80,7 @@ eval-search: install
 
 # Search indexing throughput and query latency on 10,000 generated speeches.
 bench-search: install
-	@$(PY) bench/bench_search.py
+	@if [ "$(ES)" = "1" ]; then $(PY) bench/bench_search_es.py; else $(PY) bench/bench_search.py; fi
 
 .PHONY: bench-merchants
 bench-merchants: install

@@ -178,6 +178,12 @@ def _speech_rows(parsed):
         if parsed.is_empty:
             # Browsing by filters only (e.g. a topic link): every live speech, score 0.
             sql, params = f"SELECT CAST(page_ptr_id AS varchar(50)) AS object_id, 0.0 AS score FROM {speech_table}", []
+        elif not hasattr(backend, "match_sql"):
+            # A search engine outside the database (Elasticsearch): scores from the engine, rows from the ORM.
+            found = _rows_from_scores(backend.match_scores(SpeechPage, parsed, mode=mode), factor)
+            if found[0]:
+                return found
+            continue
         else:
             sql, params = backend.match_sql(SpeechPage, parsed, mode)
         if sql is None:
@@ -213,6 +219,30 @@ def _speech_rows(parsed):
                     topics.setdefault(pk, set()).add(name)
         return rows, scores, topics
     return [], {}, {}
+
+
+def _rows_from_scores(score_map, factor):
+    """The same (rows, scores, topics) as the SQL path, for engines that return {object_id: score}."""
+    from wagtail.models import PageViewRestriction
+
+    scores = {int(pk): float(score) * factor for pk, score in score_map.items()}
+    if not scores:
+        return [], {}, {}
+    restricted = tuple(PageViewRestriction.objects.values_list("page__path", flat=True))
+    rows = []
+    for pk, path, date, speaker, level in SpeechPage.objects.filter(pk__in=list(scores), live=True).values_list(
+        "pk", "path", "date_delivered", "speaker__name", "org_level"
+    ):
+        if restricted and path.startswith(restricted):
+            continue
+        rows.append((pk, _as_date(date), speaker, level))
+    kept = {row[0] for row in rows}
+    topics = {}
+    for pk, name in SpeechPage.topics.through.objects.filter(content_object_id__in=kept).values_list(
+        "content_object_id", "tag__name"
+    ):
+        topics.setdefault(pk, set()).add(name)
+    return rows, {pk: scores[pk] for pk in kept}, topics
 
 
 def _facet_list(counter, labels=None):
