@@ -81,8 +81,7 @@ def environment():
         SECRET_KEY=env.get("SECRET_KEY") or secrets.token_urlsafe(40),
         PORTAL_VAR_DIR=str(AUDIT_DIR),
         ALLOWED_HOSTS="127.0.0.1,localhost",
-        SECURE_COOKIES="0",
-        SECURE_HSTS_SECONDS="0",
+        LOCAL_HTTP="1",  # plain HTTP on loopback (no HTTPS redirect, cookies not Secure)
         LOG_LEVEL="WARNING",
     )
     return env
