@@ -24,7 +24,6 @@ CHROME_FLAGS = "--headless=new --no-sandbox --disable-gpu"
 
 DISCOVER = r"""
 import json
-from django.urls import get_resolver
 from wagtail.models import Page
 from home.models import HomePage
 from speeches.models import SpeechIndexPage, SpeechPage
@@ -43,22 +42,11 @@ for page in Page.objects.live().public().filter(depth__gt=1).specific().order_by
         continue
     seen.add(model)
     found.append((str(model._meta.verbose_name), page.url))
-resolver = get_resolver()
-for name in sorted(k for k in resolver.reverse_dict.keys() if isinstance(k, str) and "merchant" in k):
-    from django.urls import NoReverseMatch, reverse
-    try:
-        found.append((name, reverse(name)))
-    except NoReverseMatch:
-        pass
-for namespace, (prefix, sub) in resolver.namespace_dict.items():
-    if "merchant" in namespace or "campaign" in namespace:
-        for name in sub.reverse_dict.keys():
-            if isinstance(name, str):
-                from django.urls import NoReverseMatch, reverse
-                try:
-                    found.append((f"{namespace}:{name}", reverse(f"{namespace}:{name}")))
-                except NoReverseMatch:
-                    pass
+from campaigns.merchants.models import Merchant, MerchantDirectoryPage
+directory = MerchantDirectoryPage.objects.live().public().first()
+merchant = Merchant.objects.visible().order_by("pk").first()
+if directory and merchant:
+    found.append(("特惠商户详情", f"{directory.url}{merchant.pk}/"))
 unique = []
 for label, url in found:
     if url and url not in [u for _, u in unique]:
