@@ -1,14 +1,21 @@
 """Speech search used by the /search/ page and the JSON API: parameters, ranking, filters, facets, snippets."""
 
+import bisect
 import datetime
+import functools
 import html
+import json
 import re
 from collections import Counter
 from dataclasses import dataclass
+from types import SimpleNamespace
 
+from django.conf import settings
 from django.db import connection
+from django.urls import NoReverseMatch, reverse
 from django.utils.html import strip_tags
-from wagtail.models import Page
+from wagtail.models import Page, Site
+from wagtail.models.pages import WAGTAIL_APPEND_SLASH
 from wagtail.search.backends import get_search_backend
 
 from search.analysis import analyse_query, clean_text
@@ -92,14 +99,29 @@ def parse_params(data):
 
 # --- snippets ---------------------------------------------------------------------------------
 
-_PASSAGE_SPLIT = re.compile(r"(?<=[。！？!?；;\n])")
+_PASSAGE_END = re.compile(r"[。！？!?；;\n]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def _width_tolerant(term):
+    """A regex for a term that also matches its full-width form (ＡＢＣ１２３ for abc123) in the original text."""
+    parts = []
+    for char in term:
+        if "!" <= char <= "~":
+            parts.append("[" + re.escape(char) + re.escape(chr(ord(char) + 0xFEE0)) + "]")
+        else:
+            parts.append(re.escape(char))
+    return "".join(parts)
+
+
+@functools.lru_cache(maxsize=512)
+def _compiled_terms(terms):
+    return re.compile("|".join(_width_tolerant(t) for t in sorted(set(terms), key=len, reverse=True)), re.IGNORECASE)
 
 
 def _term_pattern(terms):
-    terms = [t for t in terms if t]
-    if not terms:
-        return None
-    return re.compile("|".join(re.escape(t) for t in sorted(set(terms), key=len, reverse=True)), re.IGNORECASE)
+    terms = tuple(t for t in terms if t)
+    return _compiled_terms(terms) if terms else None
 
 
 def highlight(text, terms):
@@ -117,22 +139,31 @@ def highlight(text, terms):
 
 
 def best_snippet(text, terms, width=SNIPPET_CHARS):
-    """The passage matching the most distinct terms (longer terms count more), trimmed and highlighted."""
-    text = clean_text(text)
-    pattern = _term_pattern(terms)
-    passages = [p.strip() for p in _PASSAGE_SPLIT.split(text) if p.strip()]
-    if not passages:
+    """The passage matching the most distinct terms (longer terms count more), trimmed and highlighted.
+
+    Works on the original text (full-width punctuation kept): passages end at 。！？；or a line break.
+    """
+    text = _CONTROL.sub(" ", text or "")
+    if not text.strip():
         return ""
+    pattern = _term_pattern(terms)
+    ends = [m.end() for m in _PASSAGE_END.finditer(text)]
+    if not ends or ends[-1] < len(text):
+        ends.append(len(text))
     if pattern is None:
-        return html.escape(passages[0][:width])
-    best, best_score = None, 0.0
-    for passage in passages:
-        found = {m.group(0).lower() for m in pattern.finditer(passage)}
-        score = sum(len(f) for f in found) + 0.01 * len(found)
+        return html.escape(text[: ends[0]].strip()[:width])
+    found = {}
+    for match in pattern.finditer(text):
+        found.setdefault(bisect.bisect_right(ends, match.start()), set()).add(clean_text(match.group(0)).lower())
+    best_index, best_score = None, 0.0
+    for index in sorted(found):
+        score = sum(len(f) for f in found[index]) + 0.01 * len(found[index])
         if score > best_score:
-            best, best_score = passage, score
-    if best is None:
-        return html.escape(text[:width]) + ("…" if len(text) > width else "")
+            best_index, best_score = index, score
+    if best_index is None:
+        lead = " ".join(text.split())
+        return html.escape(lead[:width]) + ("…" if len(lead) > width else "")
+    best = text[ends[best_index - 1] if best_index else 0 : ends[best_index]].strip()
     if len(best) > width:
         first = pattern.search(best)
         start = max(0, min(first.start() - width // 3, len(best) - width))
@@ -159,70 +190,113 @@ def _as_date(value):
     return value
 
 
-def _speech_rows(parsed):
-    """Live, public speeches matching the query, with what filters and facets need, in two SQL statements.
+def _search_sql(match, match_params, params):
+    """One statement over the index matches: the page of hits, the counts and the four facets.
 
-    Returns ([(pk, date, speaker name, level)], {pk: score}, {pk: {topic names}}).
+    Everything is computed inside the database (SQLite or PostgreSQL); only the hits of the requested page
+    and the facet counts come back. Returns (total before filters, count, hits [(pk, score, date text)],
+    {facet: {value: count}}).
     """
     from taggit.models import Tag
     from wagtail.models import PageViewRestriction
 
     from speeches.models import Speaker
 
-    backend = get_search_backend()
-    page_table, speech_table = Page._meta.db_table, SpeechPage._meta.db_table
-    tag_link = SpeechPage.topics.through
-    for mode, factor in (("all", 1.0), ("any", ANY_MATCH_PENALTY)):
-        if mode == "any" and len(parsed.groups) < 2:
-            break
-        if parsed.is_empty:
-            # Browsing by filters only (e.g. a topic link): every live speech, score 0.
-            sql, params = f"SELECT CAST(page_ptr_id AS varchar(50)) AS object_id, 0.0 AS score FROM {speech_table}", []
-        elif not hasattr(backend, "match_sql"):
-            # A search engine outside the database (Elasticsearch): scores from the engine, rows from the ORM.
-            found = _rows_from_scores(backend.match_scores(SpeechPage, parsed, mode=mode), factor)
-            if found[0]:
-                return found
-            continue
+    page_t, speech_t = Page._meta.db_table, SpeechPage._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT DISTINCT rp.path FROM {PageViewRestriction._meta.db_table} v "
+                       f"JOIN {page_t} rp ON rp.id = v.page_id")
+        restricted = [row[0] for row in cursor.fetchall()]
+    link_t, tag_t = SpeechPage.topics.through._meta.db_table, Tag._meta.db_table
+    cte = (
+        f"WITH m AS MATERIALIZED ({match}), "
+        f"r AS MATERIALIZED (SELECT p.id, m.score, COALESCE(CAST(sp.date_delivered AS varchar(10)), '') AS d, "
+        f"s.name AS speaker, COALESCE(NULLIF(sp.org_level, ''), 'unknown') AS lvl FROM m "
+        f"JOIN {page_t} p ON p.id = CAST(m.object_id AS integer) "
+        f"JOIN {speech_t} sp ON sp.page_ptr_id = p.id "
+        f"LEFT JOIN {Speaker._meta.db_table} s ON s.id = sp.speaker_id "
+        f"WHERE p.live = %s"
+        + "".join(f" AND substr(p.path, 1, {len(path)}) <> %s" for path in restricted)
+        + ") "
+    )
+    sql_params = [*match_params, True, *restricted]
+    conditions = {}
+    if params.year:
+        conditions["year"] = ("substr(r.d, 1, 4) = %s", [f"{params.year:04d}"])
+    if params.speaker:
+        conditions["speaker"] = ("r.speaker = %s", [params.speaker])
+    if params.level:
+        conditions["level"] = ("r.lvl = %s", [params.level])
+    if params.topic:
+        conditions["topic"] = (
+            f"EXISTS (SELECT 1 FROM {link_t} tl JOIN {tag_t} tg ON tg.id = tl.tag_id "
+            f"WHERE tl.content_object_id = r.id AND tg.name = %s)",
+            [params.topic],
+        )
+
+    def where(*extra, skip=None):
+        parts, values = list(extra), []
+        for name, (condition, condition_params) in conditions.items():
+            if name != skip:
+                parts.append(condition)
+                values += condition_params
+        return (" WHERE " + " AND ".join(parts)) if parts else "", values
+
+    order = "r.score DESC, r.d DESC, r.id DESC" if params.sort == "relevance" else "r.d DESC, r.score DESC, r.id DESC"
+    arms, arm_params = [], []
+
+    def arm(sql, values):
+        arms.append(sql)
+        arm_params.extend(values)
+
+    clause, values = where()
+    arm(
+        f"SELECT * FROM (SELECT 'hit' AS kind, r.d AS k, 1 AS n, CAST(r.score AS double precision) AS score, "
+        f"r.id AS pk FROM r{clause} ORDER BY {order} LIMIT %s OFFSET %s) hits",
+        [*values, params.page_size, (params.page - 1) * params.page_size],
+    )
+    arm(f"SELECT 'count', '', COUNT(*), 0, 0 FROM r{clause}", values)
+    arm("SELECT 'total', '', COUNT(*), 0, 0 FROM r", [])
+    clause, values = where("r.d <> ''", skip="year")
+    arm(f"SELECT 'year', substr(r.d, 1, 4), COUNT(*), 0, 0 FROM r{clause} GROUP BY substr(r.d, 1, 4)", values)
+    clause, values = where("r.speaker IS NOT NULL", skip="speaker")
+    arm(f"SELECT 'speaker', r.speaker, COUNT(*), 0, 0 FROM r{clause} GROUP BY r.speaker", values)
+    clause, values = where(skip="level")
+    arm(f"SELECT 'level', r.lvl, COUNT(*), 0, 0 FROM r{clause} GROUP BY r.lvl", values)
+    clause, values = where(skip="topic")
+    arm(
+        f"SELECT 'topic', tg.name, COUNT(DISTINCT r.id), 0, 0 FROM r JOIN {link_t} tl ON tl.content_object_id = r.id "
+        f"JOIN {tag_t} tg ON tg.id = tl.tag_id{clause} GROUP BY tg.name",
+        values,
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(cte + " UNION ALL ".join(arms), [*sql_params, *arm_params])
+        rows = cursor.fetchall()
+    total = count = 0
+    hits, facets = [], {"year": {}, "speaker": {}, "level": {}, "topic": {}}
+    for kind, key, n, score, pk in rows:
+        if kind == "hit":
+            hits.append((pk, float(score), key))
+        elif kind == "count":
+            count = n
+        elif kind == "total":
+            total = n
         else:
-            sql, params = backend.match_sql(SpeechPage, parsed, mode)
-        if sql is None:
-            break
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"WITH m AS MATERIALIZED ({sql}) "
-                f"SELECT p.id, m.score, p.path, sp.date_delivered, s.name, sp.org_level FROM m "
-                f"JOIN {page_table} p ON p.id = CAST(m.object_id AS integer) "
-                f"JOIN {speech_table} sp ON sp.page_ptr_id = p.id "
-                f"LEFT JOIN {Speaker._meta.db_table} s ON s.id = sp.speaker_id WHERE p.live = %s",
-                [*params, True],
-            )
-            found = cursor.fetchall()
-        restricted = tuple(PageViewRestriction.objects.values_list("page__path", flat=True))
-        if restricted:
-            found = [row for row in found if not row[2].startswith(restricted)]
-        if not found:
-            continue
-        rows = [(row[0], _as_date(row[3]), row[4], row[5]) for row in found]
-        scores = {row[0]: float(row[1]) * factor for row in found}
-        topics = {}
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"WITH m AS MATERIALIZED ({sql}) "
-                f"SELECT t.content_object_id, g.name FROM {tag_link._meta.db_table} t "
-                f"JOIN {Tag._meta.db_table} g ON g.id = t.tag_id "
-                f"WHERE t.content_object_id IN (SELECT CAST(m.object_id AS integer) FROM m)",
-                params,
-            )
-            for pk, name in cursor.fetchall():
-                if pk in scores:
-                    topics.setdefault(pk, set()).add(name)
-        return rows, scores, topics
-    return [], {}, {}
+            facets[kind][key] = n
+    if params.sort == "relevance":
+        hits.sort(key=lambda h: (-h[1], _negated(h[2]), -h[0]))
+    else:
+        hits.sort(key=lambda h: (_negated(h[2]), -h[1], -h[0]))
+    return total, count, hits, facets
+
+
+def _negated(date_text):
+    """Sort key putting later ISO dates first and missing dates last."""
+    return -datetime.date.fromisoformat(date_text).toordinal() if date_text else 0
 
 
 def _rows_from_scores(score_map, factor):
-    """The same (rows, scores, topics) as the SQL path, for engines that return {object_id: score}."""
+    """(rows, scores, topics) for engines that return {object_id: score} (Elasticsearch)."""
     from wagtail.models import PageViewRestriction
 
     scores = {int(pk): float(score) * factor for pk, score in score_map.items()}
@@ -245,26 +319,16 @@ def _rows_from_scores(score_map, factor):
     return rows, {pk: scores[pk] for pk in kept}, topics
 
 
-def _facet_list(counter, labels=None):
-    items = [
-        {"value": str(value), "label": (labels or {}).get(value, str(value)), "count": count}
-        for value, count in counter.items()
-    ]
-    items.sort(key=lambda item: (-item["count"], item["value"]))
-    return items
-
-
-def search_speeches(params: SearchParams):
-    """Run a speech search. Returns a dict with the API's shape plus objects for the HTML page."""
-    parsed = analyse_query(params.q)
-    empty = {"query": params.q, "count": 0, "page": params.page, "page_size": params.page_size, "num_pages": 0,
-             "results": [], "facets": {"year": [], "speaker": [], "level": [], "topic": []},
-             "parsed": parsed, "pages": []}
-    if parsed.is_empty and not params.has_filters:
-        return empty
-    rows, scores, topics = _speech_rows(parsed)
+def _search_scored(backend, parsed, params):
+    """The same (total, count, hits, facets) as _search_sql, from an engine's {pk: score} (Elasticsearch)."""
+    for mode, factor in (("all", 1.0), ("any", ANY_MATCH_PENALTY)):
+        if mode == "any" and len(parsed.groups) < 2:
+            break
+        rows, scores, topics = _rows_from_scores(backend.match_scores(SpeechPage, parsed, mode=mode), factor)
+        if rows:
+            break
     if not rows:
-        return empty
+        return 0, 0, [], {}
 
     def keep(row, skip=None):
         pk, date, speaker, level = row
@@ -278,18 +342,71 @@ def search_speeches(params: SearchParams):
             return False
         return True
 
-    facet_counts = {"year": Counter(), "speaker": Counter(), "level": Counter(), "topic": Counter()}
+    facets = {"year": Counter(), "speaker": Counter(), "level": Counter(), "topic": Counter()}
     for row in rows:
         pk, date, speaker, level = row
         if date and keep(row, "year"):
-            facet_counts["year"][date.year] += 1
+            facets["year"][f"{date.year:04d}"] += 1
         if speaker and keep(row, "speaker"):
-            facet_counts["speaker"][speaker] += 1
+            facets["speaker"][speaker] += 1
         if keep(row, "level"):
-            facet_counts["level"][level or "unknown"] += 1
+            facets["level"][level or "unknown"] += 1
         if keep(row, "topic"):
             for name in topics.get(pk, ()):
-                facet_counts["topic"][name] += 1
+                facets["topic"][name] += 1
+    matched = [(pk, scores[pk], date.isoformat() if date else "") for pk, date, _s, _l in filter(keep, rows)]
+    if params.sort == "date":
+        matched.sort(key=lambda h: (_negated(h[2]), -h[1], -h[0]))
+    else:
+        matched.sort(key=lambda h: (-h[1], _negated(h[2]), -h[0]))
+    start = (params.page - 1) * params.page_size
+    return len(rows), len(matched), matched[start : start + params.page_size], facets
+
+
+def _facet_list(counter, labels=None):
+    items = [
+        {"value": str(value), "label": (labels or {}).get(value, str(value)), "count": count}
+        for value, count in counter.items()
+    ]
+    items.sort(key=lambda item: (-item["count"], item["value"]))
+    return items
+
+
+def search_speeches(params: SearchParams, with_pages=True, request=None):
+    """Run a speech search. Returns a dict with the API's shape, plus page objects for the HTML page."""
+    parsed = analyse_query(params.q)
+    empty = {"query": params.q, "count": 0, "page": params.page, "page_size": params.page_size, "num_pages": 0,
+             "results": [], "facets": {"year": [], "speaker": [], "level": [], "topic": []},
+             "parsed": parsed, "pages": []}
+    if parsed.is_empty and not params.has_filters:
+        return empty
+    backend = get_search_backend()
+    found = None
+    for mode, factor in (("all", 1.0), ("any", ANY_MATCH_PENALTY)):
+        if mode == "any" and len(parsed.groups) < 2:
+            break
+        if parsed.is_empty:
+            # Browsing by filters only (e.g. a topic link): every live speech, score 0.
+            match, match_params = (
+                f"SELECT CAST(page_ptr_id AS varchar(50)) AS object_id, 0.0 AS score FROM {SpeechPage._meta.db_table}",
+                [],
+            )
+        elif not hasattr(backend, "match_sql"):
+            found = _search_scored(backend, parsed, params)
+            break
+        else:
+            match, match_params = backend.match_sql(SpeechPage, parsed, mode)
+            if match is None:
+                break
+        total, count, hits, facets = _search_sql(match, match_params, params)
+        if total:
+            found = (total, count, [(pk, score * factor, d) for pk, score, d in hits], facets)
+            break
+        if parsed.is_empty:
+            break
+    if not found or not found[0]:
+        return empty
+    _total, count, hits, facet_counts = found
     level_labels = dict(OrgLevel.choices) | {"unknown": "未注明"}
     facets = {
         "year": sorted(_facet_list(facet_counts["year"]), key=lambda i: i["value"], reverse=True),
@@ -297,36 +414,24 @@ def search_speeches(params: SearchParams):
         "level": _facet_list(facet_counts["level"], level_labels),
         "topic": _facet_list(facet_counts["topic"]),
     }
-
-    matched = [row for row in rows if keep(row)]
-    if params.sort == "date":
-        matched.sort(key=lambda r: (-(r[1].toordinal() if r[1] else 0), -scores[r[0]], -r[0]))
-    else:
-        matched.sort(key=lambda r: (-scores[r[0]], -(r[1].toordinal() if r[1] else 0), -r[0]))
-    count = len(matched)
-    start = (params.page - 1) * params.page_size
-    page_pks = [row[0] for row in matched[start : start + params.page_size]]
-    objects = SpeechPage.objects.filter(pk__in=page_pks).select_related("speaker").in_bulk()
+    scores = {pk: score for pk, score, _d in hits}
     terms = parsed.highlight_terms()
     results, pages = [], []
-    for pk in page_pks:
-        page = objects[pk]
-        text = page.plain_text() or page.summary
-        snippet = best_snippet(" ".join(filter(None, [page.summary, text])), terms)
-        page.search_snippet = snippet
-        page.search_score = round(scores[pk], 4)
-        pages.append(page)
-        results.append(
-            {
-                "title": page.title,
-                "url": page.url,
-                "date": page.date_delivered.isoformat() if page.date_delivered else None,
-                "speaker": page.speaker.name if page.speaker else None,
-                "level": page.org_level or None,
-                "snippet": snippet,
-                "score": page.search_score,
-            }
-        )
+    if with_pages:
+        objects = SpeechPage.objects.filter(pk__in=list(scores)).select_related("speaker").in_bulk()
+        for pk, score, _d in hits:
+            page = objects[pk]
+            page.search_snippet = best_snippet(" ".join(filter(None, [page.summary, page.plain_text()])), terms)
+            page.search_score = round(score, 4)
+            pages.append(page)
+            speaker = page.speaker.name if page.speaker else None
+            results.append(_result(page.title, page.get_url(request), page.date_delivered, speaker, page.org_level,
+                                   page.search_snippet, page.search_score))
+    else:
+        for row in _hit_rows(list(scores), request):
+            pk, title, url, date, speaker, level, summary, text = row
+            snippet = best_snippet(" ".join(filter(None, [summary, text])), terms)
+            results.append(_result(title, url, date, speaker, level, snippet, round(scores[pk], 4)))
     return {
         "query": params.q,
         "count": count,
@@ -338,6 +443,62 @@ def search_speeches(params: SearchParams):
         "parsed": parsed,
         "pages": pages,
     }
+
+
+def _result(title, url, date, speaker, level, snippet, score):
+    return {"title": title, "url": url, "date": date.isoformat() if date else None, "speaker": speaker or None,
+            "level": level or None, "snippet": snippet, "score": score}
+
+
+def _hit_rows(pks, request=None):
+    """[(pk, title, url, date, speaker, level, summary, plain text)] in the order of pks, without page objects."""
+    from speeches.models import Speaker, plain_text_from_stream
+
+    if not pks:
+        return []
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT p.id, p.title, p.url_path, sp.date_delivered, s.name, sp.org_level, sp.summary, sp.body "
+            f"FROM {SpeechPage._meta.db_table} sp JOIN {Page._meta.db_table} p ON p.id = sp.page_ptr_id "
+            f"LEFT JOIN {Speaker._meta.db_table} s ON s.id = sp.speaker_id "
+            f"WHERE sp.page_ptr_id IN ({', '.join(['%s'] * len(pks))})",
+            list(pks),
+        )
+        rows = {row[0]: row for row in cursor.fetchall()}
+    holder = request if request is not None else SimpleNamespace()
+    out = []
+    for pk in pks:
+        row = rows.get(pk)
+        if row is None:
+            continue
+        pk, title, url_path, date, speaker, level, summary, body = row
+        blocks = json.loads(body) if isinstance(body, str | bytes) else body
+        out.append((pk, title, page_url(url_path, holder), _as_date(date), speaker, level, summary,
+                    plain_text_from_stream(blocks)))
+    return out
+
+
+def page_url(url_path, holder):
+    """Page.url for a page known only by its url_path, without building a Page (single-language sites).
+
+    `holder` (the request, or any object) caches the site root paths as Wagtail's own get_url() does.
+    """
+    try:
+        roots = holder._wagtail_cached_site_root_paths
+    except AttributeError:
+        roots = holder._wagtail_cached_site_root_paths = Site.get_site_root_paths()
+    if getattr(settings, "WAGTAIL_I18N_ENABLED", False):
+        return Page(url_path=url_path).get_url(None)
+    for _site_id, root_path, root_url, _language in roots:
+        if url_path.startswith(root_path):
+            try:
+                path = reverse("wagtail_serve", args=(url_path[len(root_path) :],))
+            except NoReverseMatch:
+                return None
+            if not WAGTAIL_APPEND_SLASH and path != "/":
+                path = path.rstrip("/")
+            return path if len(roots) == 1 else root_url + path
+    return None
 
 
 def search_other_pages(params: SearchParams, limit=None):

@@ -26,7 +26,7 @@ def search_api(request):
         params = parse_params(request.GET)
     except SearchParamError as exc:
         return _error(str(exc))
-    data = search_speeches(params)
+    data = search_speeches(params, with_pages=False, request=request)
     body = {key: data[key] for key in ("query", "count", "page", "results", "facets")}
     body["page_size"] = data["page_size"]
     body["num_pages"] = data["num_pages"]
@@ -64,14 +64,14 @@ def search(request):
         data = {"count": count, "num_pages": (count + params.page_size - 1) // params.page_size, "pages": pages,
                 "facets": {}, "parsed": None}
     else:
-        data = search_speeches(params)
+        data = search_speeches(params, request=request)
         other, other_count = search_other_pages(params, limit=OTHER_PAGES_PREVIEW) if params.q else ([], 0)
         context.update(other_pages=other, other_count=other_count, other_url=_url(params, type="page", page=1))
     # "page" in the template context means the current Wagtail page (used by the site <head>), not a number.
     context.update({key: value for key, value in data.items() if key != "page"}, page_number=data.get("page"))
     mark = " ".join(data["parsed"].highlight_terms()[:8]) if data.get("parsed") else ""
     for page in data["pages"]:
-        url = page.url or ""
+        url = page.get_url(request) or ""
         page.search_url = f"{url}?{urlencode({'hl': mark})}" if mark and url else url
     facet_links = {}
     for name, items in data["facets"].items():

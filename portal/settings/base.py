@@ -129,8 +129,10 @@ def database_config():
 
 # WAL lets readers run beside a writer; IMMEDIATE transactions and a busy timeout
 # make concurrent writers queue instead of failing with "database is locked".
+# Memory-mapped reads and a 16 MB page cache: search joins thousands of index rows per query.
 SQLITE_OPTIONS = {
-    "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
+    "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; "
+    "PRAGMA mmap_size=1073741824; PRAGMA cache_size=-16384;",
     "transaction_mode": "IMMEDIATE",
     "timeout": 30,
 }

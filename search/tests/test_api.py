@@ -107,6 +107,37 @@ def test_unpublished_and_private_speeches_are_not_found(client, speeches):
     assert [r["title"] for r in api(client, q="服务卡").json()["results"]] == ["在职代会上的讲话"]
 
 
+def test_private_speeches_are_left_out_of_results_counts_and_facets(client, speeches):
+    from wagtail.models import PageViewRestriction
+
+    PageViewRestriction.objects.create(page=speeches[2], restriction_type=PageViewRestriction.PASSWORD,
+                                       password="secret")
+    data = api(client, q="职工").json()
+    assert "疗休养工作部署" not in {r["title"] for r in data["results"]}
+    assert data["count"] == 2
+    assert {i["value"]: i["count"] for i in data["facets"]["year"]} == {"2024": 1}
+    assert {i["value"]: i["count"] for i in data["facets"]["speaker"]} == {"李华": 1}
+
+
+def test_facet_counts_ignore_only_their_own_filter(client, speeches):
+    data = api(client, q="职工", speaker="张明", year="2024").json()
+    assert [r["title"] for r in data["results"]] == ["疗休养工作部署"] and data["count"] == 1
+    facets = {name: {i["value"]: i["count"] for i in items} for name, items in data["facets"].items()}
+    # year counts: speaker filter applied, year filter not; speaker counts: year applied, speaker not
+    assert facets["year"] == {"2024": 1}
+    assert facets["speaker"] == {"李华": 1, "张明": 1}
+    assert facets["level"] == {"city": 1}
+    assert facets["topic"] == {"服务": 1}
+
+
+def test_snippet_keeps_chinese_punctuation_and_matches_full_width_digits(client, speech_index):
+    page = SpeechPageFactory(parent=speech_index, slug="fw", title="全角数字",
+                             body=[("paragraph", "<p>开头一句。２０２４年，职工书屋建设取得进展；其他内容。</p>")])
+    page.save_revision().publish()
+    snippet = api(client, q="2024 职工书屋").json()["results"][0]["snippet"]
+    assert snippet == "<mark>２０２４</mark>年，<mark>职工书屋</mark>建设取得进展；"
+
+
 def test_search_page_renders_results_facets_and_highlight(client, speeches):
     response = client.get("/search/", {"q": "服务卡"})
     html = response.content.decode()

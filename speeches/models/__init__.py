@@ -1,4 +1,4 @@
-from .pages import OrgLevel, SpeechIndexPage, SpeechPage, SpeechPageTag
+from .pages import OrgLevel, SpeechIndexPage, SpeechPage, SpeechPageTag, plain_text_from_stream
 from .snippets import Speaker
 
-__all__ = ["OrgLevel", "Speaker", "SpeechIndexPage", "SpeechPage", "SpeechPageTag"]
+__all__ = ["OrgLevel", "Speaker", "SpeechIndexPage", "SpeechPage", "SpeechPageTag", "plain_text_from_stream"]

@@ -1,3 +1,6 @@
+import html
+import re
+
 from django.conf import settings
 from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
 from django.db import models
@@ -12,6 +15,23 @@ from wagtail.models import Page
 from wagtail.search import index
 
 from speeches.blocks import SpeechBodyBlock
+
+_TAG = re.compile(r"<[^>]*>")
+
+
+def plain_text_from_stream(body):
+    """The readable text of a speech body (paragraphs, headings, quotes), one block per line.
+
+    Works on the stored JSON without building blocks, so search can call it for a page of results cheaply.
+    """
+    parts = []
+    for block in getattr(body, "raw_data", body) or ():
+        kind, value = block.get("type"), block.get("value")
+        if kind == "paragraph" and isinstance(value, str):
+            parts.append(html.unescape(_TAG.sub("", value)))
+        elif kind in ("heading", "quote") and isinstance(value, dict):
+            parts.append(value.get("text") or "")
+    return "\n".join(parts)
 
 
 class OrgLevel(models.TextChoices):
@@ -155,17 +175,7 @@ class SpeechPage(Page):
         return self.get_org_level_display() if self.org_level else ""
 
     def plain_text(self):
-        parts = []
-        for block in self.body:
-            if block.block_type == "paragraph":
-                from django.utils.html import strip_tags
-
-                parts.append(strip_tags(block.value.source))
-            elif block.block_type == "heading":
-                parts.append(block.value["text"])
-            elif block.block_type == "quote":
-                parts.append(block.value["text"])
-        return "\n".join(parts)
+        return plain_text_from_stream(self.body)
 
     @cached_property
     def description(self):
