@@ -4,15 +4,15 @@ import bisect
 import datetime
 import functools
 import html
-import json
 import re
 from collections import Counter
 from dataclasses import dataclass
 from types import SimpleNamespace
 
+import orjson
 from django.conf import settings
 from django.db import connection
-from django.urls import NoReverseMatch, reverse
+from django.urls import NoReverseMatch, get_script_prefix, reverse
 from django.utils.html import strip_tags
 from wagtail.models import Page, Site
 from wagtail.models.pages import WAGTAIL_APPEND_SLASH
@@ -190,104 +190,182 @@ def _as_date(value):
     return value
 
 
-def _search_sql(match, match_params, params):
-    """One statement over the index matches: the page of hits, the counts and the four facets.
+class _SpeechQuery:
+    """SQL over the index matches of one parsed query: counts and facets in one statement, then the page of hits.
 
-    Everything is computed inside the database (SQLite or PostgreSQL); only the hits of the requested page
-    and the facet counts come back. Returns (total before filters, count, hits [(pk, score, date text)],
-    {facet: {value: count}}).
+    Everything runs inside the database (SQLite or PostgreSQL); only facet counts and one page of hits come back.
     """
-    from taggit.models import Tag
-    from wagtail.models import PageViewRestriction
 
-    from speeches.models import Speaker
+    def __init__(self, backend, parsed, mode, params):
+        from taggit.models import Tag
+        from wagtail.models import PageViewRestriction
 
-    page_t, speech_t = Page._meta.db_table, SpeechPage._meta.db_table
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT DISTINCT rp.path FROM {PageViewRestriction._meta.db_table} v "
-                       f"JOIN {page_t} rp ON rp.id = v.page_id")
-        restricted = [row[0] for row in cursor.fetchall()]
-    link_t, tag_t = SpeechPage.topics.through._meta.db_table, Tag._meta.db_table
-    cte = (
-        f"WITH m AS MATERIALIZED ({match}), "
-        f"r AS MATERIALIZED (SELECT p.id, m.score, COALESCE(CAST(sp.date_delivered AS varchar(10)), '') AS d, "
-        f"s.name AS speaker, COALESCE(NULLIF(sp.org_level, ''), 'unknown') AS lvl FROM m "
-        f"JOIN {page_t} p ON p.id = CAST(m.object_id AS integer) "
-        f"JOIN {speech_t} sp ON sp.page_ptr_id = p.id "
-        f"LEFT JOIN {Speaker._meta.db_table} s ON s.id = sp.speaker_id "
-        f"WHERE p.live = %s"
-        + "".join(f" AND substr(p.path, 1, {len(path)}) <> %s" for path in restricted)
-        + ") "
-    )
-    sql_params = [*match_params, True, *restricted]
-    conditions = {}
-    if params.year:
-        conditions["year"] = ("substr(r.d, 1, 4) = %s", [f"{params.year:04d}"])
-    if params.speaker:
-        conditions["speaker"] = ("r.speaker = %s", [params.speaker])
-    if params.level:
-        conditions["level"] = ("r.lvl = %s", [params.level])
-    if params.topic:
-        conditions["topic"] = (
-            f"EXISTS (SELECT 1 FROM {link_t} tl JOIN {tag_t} tg ON tg.id = tl.tag_id "
-            f"WHERE tl.content_object_id = r.id AND tg.name = %s)",
-            [params.topic],
+        self.backend, self.parsed, self.mode, self.params = backend, parsed, mode, params
+        self.page_t, self.speech_t = Page._meta.db_table, SpeechPage._meta.db_table
+        self.link_t, self.tag_t = SpeechPage.topics.through._meta.db_table, Tag._meta.db_table
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT path FROM {self.page_t} WHERE id IN "
+                           f"(SELECT page_id FROM {PageViewRestriction._meta.db_table})")
+            self.restricted = sorted({row[0] for row in cursor.fetchall()})
+        self.conditions = {}
+        if params.year:
+            self.conditions["year"] = ("substr(r.d, 1, 4) = %s", [f"{params.year:04d}"])
+        if params.speaker:
+            self.conditions["speaker"] = (
+                f"r.speaker_id IN (SELECT id FROM {self._speaker_t} WHERE name = %s)", [params.speaker])
+        if params.level:
+            self.conditions["level"] = ("r.lvl = %s", [params.level])
+        if params.topic:
+            self.conditions["topic"] = (
+                f"EXISTS (SELECT 1 FROM {self.link_t} tl JOIN {self.tag_t} tg ON tg.id = tl.tag_id "
+                f"WHERE tl.content_object_id = r.id AND tg.name = %s)",
+                [params.topic],
+            )
+
+    @property
+    def _facets_index(self):
+        # SQLite's planner prefers the rowid over the covering index (see SpeechPage.Meta.indexes).
+        return " INDEXED BY speech_search_facets" if connection.vendor == "sqlite" else ""
+
+    @property
+    def _speaker_t(self):
+        from speeches.models import Speaker
+
+        return Speaker._meta.db_table
+
+    def match(self, scored):
+        if self.parsed.is_empty:
+            # Browsing by filters only (e.g. a topic link): every speech, score 0.
+            return (f"SELECT CAST(page_ptr_id AS varchar(50)) AS object_id, 0.0 AS score FROM {self.speech_t}", [])
+        return self.backend.match_sql(SpeechPage, self.parsed, self.mode, scored=scored)
+
+    def rows_cte(self, scored):
+        """WITH r: live, public speeches among the matches, with what filters and facets need."""
+        match, params = self.match(scored)
+        if match is None:
+            return None, []
+        cte = (
+            f"WITH r AS MATERIALIZED (SELECT p.id, m.score, COALESCE(CAST(sp.date_delivered AS varchar(10)), '') AS d, "
+            f"sp.speaker_id, COALESCE(NULLIF(sp.org_level, ''), 'unknown') AS lvl FROM ({match}) m "
+            f"JOIN {self.page_t} p ON p.id = CAST(m.object_id AS integer) "
+            f"JOIN {self.speech_t} sp{self._facets_index} ON sp.page_ptr_id = p.id WHERE p.live = %s"
+            + "".join(f" AND substr(p.path, 1, {len(path)}) <> %s" for path in self.restricted)
+            + ") "
         )
+        return cte, [*params, True, *self.restricted]
 
-    def where(*extra, skip=None):
+    def where(self, *extra, skip=None):
         parts, values = list(extra), []
-        for name, (condition, condition_params) in conditions.items():
+        for name, (condition, condition_params) in self.conditions.items():
             if name != skip:
                 parts.append(condition)
                 values += condition_params
         return (" WHERE " + " AND ".join(parts)) if parts else "", values
 
-    order = "r.score DESC, r.d DESC, r.id DESC" if params.sort == "relevance" else "r.d DESC, r.score DESC, r.id DESC"
-    arms, arm_params = [], []
+    def counts(self):
+        """(total before filters, count after filters, {facet: {value: count}}); facets ignore their own filter."""
+        cte, params = self.rows_cte(scored=False)
+        if cte is None:
+            return 0, 0, {}
+        arms, arm_params = [], []
 
-    def arm(sql, values):
-        arms.append(sql)
-        arm_params.extend(values)
+        def arm(sql, values):
+            arms.append(sql)
+            arm_params.extend(values)
 
-    clause, values = where()
-    arm(
-        f"SELECT * FROM (SELECT 'hit' AS kind, r.d AS k, 1 AS n, CAST(r.score AS double precision) AS score, "
-        f"r.id AS pk FROM r{clause} ORDER BY {order} LIMIT %s OFFSET %s) hits",
-        [*values, params.page_size, (params.page - 1) * params.page_size],
-    )
-    arm(f"SELECT 'count', '', COUNT(*), 0, 0 FROM r{clause}", values)
-    arm("SELECT 'total', '', COUNT(*), 0, 0 FROM r", [])
-    clause, values = where("r.d <> ''", skip="year")
-    arm(f"SELECT 'year', substr(r.d, 1, 4), COUNT(*), 0, 0 FROM r{clause} GROUP BY substr(r.d, 1, 4)", values)
-    clause, values = where("r.speaker IS NOT NULL", skip="speaker")
-    arm(f"SELECT 'speaker', r.speaker, COUNT(*), 0, 0 FROM r{clause} GROUP BY r.speaker", values)
-    clause, values = where(skip="level")
-    arm(f"SELECT 'level', r.lvl, COUNT(*), 0, 0 FROM r{clause} GROUP BY r.lvl", values)
-    clause, values = where(skip="topic")
-    arm(
-        f"SELECT 'topic', tg.name, COUNT(DISTINCT r.id), 0, 0 FROM r JOIN {link_t} tl ON tl.content_object_id = r.id "
-        f"JOIN {tag_t} tg ON tg.id = tl.tag_id{clause} GROUP BY tg.name",
-        values,
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(cte + " UNION ALL ".join(arms), [*sql_params, *arm_params])
-        rows = cursor.fetchall()
-    total = count = 0
-    hits, facets = [], {"year": {}, "speaker": {}, "level": {}, "topic": {}}
-    for kind, key, n, score, pk in rows:
-        if kind == "hit":
-            hits.append((pk, float(score), key))
-        elif kind == "count":
-            count = n
-        elif kind == "total":
-            total = n
-        else:
-            facets[kind][key] = n
-    if params.sort == "relevance":
-        hits.sort(key=lambda h: (-h[1], _negated(h[2]), -h[0]))
-    else:
-        hits.sort(key=lambda h: (_negated(h[2]), -h[1], -h[0]))
-    return total, count, hits, facets
+        clause, values = self.where()
+        arm(f"SELECT 'count', '', COUNT(*) FROM r{clause}", values)
+        if self.conditions:
+            arm("SELECT 'total', '', COUNT(*) FROM r", [])
+        clause, values = self.where("r.d <> ''", skip="year")
+        arm(f"SELECT 'year', substr(r.d, 1, 4), COUNT(*) FROM r{clause} GROUP BY substr(r.d, 1, 4)", values)
+        clause, values = self.where(skip="speaker")
+        arm(f"SELECT 'speaker', s.name, COUNT(*) FROM r JOIN {self._speaker_t} s ON s.id = r.speaker_id{clause} "
+            f"GROUP BY s.name", values)
+        clause, values = self.where(skip="level")
+        arm(f"SELECT 'level', r.lvl, COUNT(*) FROM r{clause} GROUP BY r.lvl", values)
+        clause, values = self.where(skip="topic")
+        arm(f"SELECT 'topic', tg.name, COUNT(DISTINCT r.id) FROM r JOIN {self.link_t} tl "
+            f"ON tl.content_object_id = r.id JOIN {self.tag_t} tg ON tg.id = tl.tag_id{clause} GROUP BY tg.name",
+            values)
+        with connection.cursor() as cursor:
+            cursor.execute(cte + " UNION ALL ".join(arms), [*params, *arm_params])
+            rows = cursor.fetchall()
+        count, total, facets = 0, None, {"year": {}, "speaker": {}, "level": {}, "topic": {}}
+        for kind, key, n in rows:
+            if kind == "count":
+                count = n
+            elif kind == "total":
+                total = n
+            else:
+                facets[kind][key] = n
+        return (count if total is None else total), count, facets
+
+    def hits(self):
+        """[(pk, score, ISO date or '')] of the requested page, in display order."""
+        if self.params.sort == "relevance" and not self.conditions and not self.parsed.is_empty:
+            found = self._hits_from_top()
+            if found is not None:
+                return found
+        cte, params = self.rows_cte(scored=not self.parsed.is_empty)
+        clause, values = self.where()
+        order = "r.score DESC, r.d DESC, r.id DESC" if self.params.sort == "relevance" else \
+            "r.d DESC, r.score DESC, r.id DESC"
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"{cte}SELECT r.id, r.score, r.d FROM r{clause} ORDER BY {order} LIMIT %s OFFSET %s",
+                [*params, *values, self.params.page_size, (self.params.page - 1) * self.params.page_size],
+            )
+            return [(pk, float(score), d) for pk, score, d in cursor.fetchall()]
+
+    def _hits_from_top(self):
+        """Relevance order from the engine's own top-N (as cheap as a bare ranked MATCH), checked against the
+        database; None when the top-N cannot prove the page (too many entries dropped, or ties at its edge)."""
+        top = getattr(self.backend, "top_sql", None)
+        if top is None:
+            return None
+        want = self.params.page * self.params.page_size
+        limit = want * 2 + 20
+        sql, params = top(SpeechPage, self.parsed, self.mode, limit)
+        if sql is None:
+            return None
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT CAST(c.object_id AS integer), c.score, c.of_model, p.live, p.path, "
+                f"COALESCE(CAST(sp.date_delivered AS varchar(10)), '') FROM ({sql}) c "
+                f"LEFT JOIN {self.page_t} p ON p.id = CAST(c.object_id AS integer) "
+                f"LEFT JOIN {self.speech_t} sp ON sp.page_ptr_id = p.id",
+                params,
+            )
+            rows = cursor.fetchall()
+        if not rows:
+            return []
+        floor = min(float(row[1]) for row in rows)
+        restricted = tuple(self.restricted)
+        good = [
+            (pk, float(score), d or "")
+            for pk, score, of_model, live, path, d in rows
+            if of_model and live and path and not (restricted and path.startswith(restricted))
+        ]
+        good.sort(key=lambda h: (-h[1], _negated(h[2]), -h[0]))
+        exhausted = len(rows) < limit
+        if not exhausted and (len(good) < want or good[want - 1][1] <= floor):
+            return None
+        start = (self.params.page - 1) * self.params.page_size
+        return good[start:want]
+
+
+def _search_sql(backend, parsed, params):
+    """(total, count, hits, facets) for the database backends, with the all-words-then-any-word fallback."""
+    for mode, factor in (("all", 1.0), ("any", ANY_MATCH_PENALTY)):
+        if mode == "any" and (len(parsed.groups) < 2 or parsed.is_empty):
+            break
+        query = _SpeechQuery(backend, parsed, mode, params)
+        total, count, facets = query.counts()
+        if total:
+            hits = query.hits() if count else []
+            return total, count, [(pk, score * factor, d) for pk, score, d in hits], facets
+    return 0, 0, [], {}
 
 
 def _negated(date_text):
@@ -381,29 +459,11 @@ def search_speeches(params: SearchParams, with_pages=True, request=None):
     if parsed.is_empty and not params.has_filters:
         return empty
     backend = get_search_backend()
-    found = None
-    for mode, factor in (("all", 1.0), ("any", ANY_MATCH_PENALTY)):
-        if mode == "any" and len(parsed.groups) < 2:
-            break
-        if parsed.is_empty:
-            # Browsing by filters only (e.g. a topic link): every live speech, score 0.
-            match, match_params = (
-                f"SELECT CAST(page_ptr_id AS varchar(50)) AS object_id, 0.0 AS score FROM {SpeechPage._meta.db_table}",
-                [],
-            )
-        elif not hasattr(backend, "match_sql"):
-            found = _search_scored(backend, parsed, params)
-            break
-        else:
-            match, match_params = backend.match_sql(SpeechPage, parsed, mode)
-            if match is None:
-                break
-        total, count, hits, facets = _search_sql(match, match_params, params)
-        if total:
-            found = (total, count, [(pk, score * factor, d) for pk, score, d in hits], facets)
-            break
-        if parsed.is_empty:
-            break
+    if hasattr(backend, "match_sql") or parsed.is_empty:
+        found = _search_sql(backend, parsed, params)
+    else:
+        # A search engine outside the database (Elasticsearch): scores from the engine, rows from the ORM.
+        found = _search_scored(backend, parsed, params)
     if not found or not found[0]:
         return empty
     _total, count, hits, facet_counts = found
@@ -472,7 +532,7 @@ def _hit_rows(pks, request=None):
         if row is None:
             continue
         pk, title, url_path, date, speaker, level, summary, body = row
-        blocks = json.loads(body) if isinstance(body, str | bytes) else body
+        blocks = orjson.loads(body) if isinstance(body, str | bytes) else body
         out.append((pk, title, page_url(url_path, holder), _as_date(date), speaker, level, summary,
                     plain_text_from_stream(blocks)))
     return out
@@ -491,14 +551,22 @@ def page_url(url_path, holder):
         return Page(url_path=url_path).get_url(None)
     for _site_id, root_path, root_url, _language in roots:
         if url_path.startswith(root_path):
-            try:
-                path = reverse("wagtail_serve", args=(url_path[len(root_path) :],))
-            except NoReverseMatch:
-                return None
-            if not WAGTAIL_APPEND_SLASH and path != "/":
-                path = path.rstrip("/")
-            return path if len(roots) == 1 else root_url + path
+            path = _serve_path(get_script_prefix(), url_path[len(root_path) :])
+            if path is None or len(roots) == 1:
+                return path
+            return root_url + path
     return None
+
+
+@functools.lru_cache(maxsize=20_000)
+def _serve_path(script_prefix, relative):
+    try:
+        path = reverse("wagtail_serve", args=(relative,))
+    except NoReverseMatch:
+        return None
+    if not WAGTAIL_APPEND_SLASH and path != "/":
+        path = path.rstrip("/")
+    return path
 
 
 def search_other_pages(params: SearchParams, limit=None):

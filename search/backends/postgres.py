@@ -44,7 +44,7 @@ class ChinesePostgresSearchBackend(ChineseSearchMixin, pg.PostgresSearchBackend)
     vendor = "postgresql"
     index_class = ChinesePostgresIndex
 
-    def match_sql(self, model, parsed, mode="all", title_only=False, content_type_ids=None):
+    def match_sql(self, model, parsed, mode="all", title_only=False, content_type_ids=None, scored=True):
         parts = tsquery_parts(parsed, mode)
         if not parts:
             return None, []
@@ -55,13 +55,17 @@ class ChinesePostgresSearchBackend(ChineseSearchMixin, pg.PostgresSearchBackend)
             conditions = ["title @@ to_tsquery('simple', %s)" for _ in parts]
         else:
             conditions = ["(title @@ to_tsquery('simple', %s) OR body @@ to_tsquery('simple', %s))" for _ in parts]
-        params = [whole, whole]
-        sql = [
-            f"SELECT object_id, {TITLE_WEIGHT} * ts_rank(title, q.query) + ts_rank(body, q.query) AS score "
-            f"FROM {entry}, to_tsquery('simple', %s) AS q(query) WHERE content_type_id IN "
-            f"({', '.join(['%s'] * len(ct_ids))})"
-        ]
-        params = [whole, *ct_ids]
+        if scored:
+            sql = [
+                f"SELECT object_id, {TITLE_WEIGHT} * ts_rank(title, q.query) + ts_rank(body, q.query) AS score "
+                f"FROM {entry}, to_tsquery('simple', %s) AS q(query) WHERE content_type_id IN "
+                f"({', '.join(['%s'] * len(ct_ids))})"
+            ]
+            params = [whole, *ct_ids]
+        else:
+            sql = [f"SELECT object_id, 0.0 AS score FROM {entry} WHERE content_type_id IN "
+                   f"({', '.join(['%s'] * len(ct_ids))})"]
+            params = [*ct_ids]
         for part, condition in zip(parts, conditions, strict=True):
             sql.append("AND " + condition)
             params += [part] if title_only else [part, part]
@@ -71,3 +75,11 @@ class ChinesePostgresSearchBackend(ChineseSearchMixin, pg.PostgresSearchBackend)
             )
             params += [phrase.key, phrase.key]
         return " ".join(sql), params
+
+    def top_sql(self, model, parsed, mode, limit):
+        """(SQL selecting object_id, score, of_model for the `limit` best entries of `model`; params)."""
+        sql, params = self.match_sql(model, parsed, mode)
+        if sql is None:
+            return None, []
+        return f"SELECT object_id, score, TRUE AS of_model FROM ({sql}) t ORDER BY score DESC LIMIT %s", [
+            *params, int(limit)]
