@@ -38,7 +38,7 @@ check: install
 
 lint: check
 
-test: check test-sqlite test-postgres test-elasticsearch
+test: check test-sqlite test-postgres test-elasticsearch test-elasticsearch8
 
 test-sqlite: install
 	@echo "==> 测试（SQLite）"
@@ -126,12 +126,36 @@ audit-pages: install node_modules/.installed
 # The shared search tests on a real Elasticsearch 9 server (scripts/elasticsearch.sh fetches it once from Maven
 # Central into ~/.cache/portal-es and starts it, or reuses a running one). A server that cannot be fetched or
 # started fails the run. search/tests/es (Elasticsearch-only tests) also run in test-sqlite/test-postgres.
+ES_PYTEST = -m pytest -q -p search.tests.es.plugin search/tests --ignore=search/tests/es \
+	--deselect search/tests/test_backend.py::test_backend_matches_database $(PYTEST_ARGS)
 .PHONY: test-elasticsearch
 test-elasticsearch: install
 	@echo "==> 测试（Elasticsearch）"
 	@url=$$(bash scripts/elasticsearch.sh start | tail -1) && [ -n "$$url" ] || { echo "Elasticsearch 无法获取或启动"; exit 1; }; \
-	ELASTICSEARCH_URL="$$url" $(PY) -m pytest -q -p search.tests.es.plugin search/tests --ignore=search/tests/es \
-		--deselect search/tests/test_backend.py::test_backend_matches_database $(PYTEST_ARGS)
+	ELASTICSEARCH_URL="$$url" $(PY) $(ES_PYTEST)
+
+# The same tests on Elasticsearch 8 (newest 8.x integ-test zip on Maven Central that starts here, on Java 17)
+# with the 8.x client of requirements-es8.lock: installed into var/es8-client, not the venv, and first on
+# PYTHONPATH for this run only. A server this target started is stopped afterwards; a running one is reused.
+ES8_VERSION ?= 8.19.21
+ES8_STATE_DIR ?= /tmp/portal-es-$(ES8_VERSION)
+ES8_CLIENT := var/es8-client
+
+$(ES8_CLIENT)/.installed: requirements-es8.lock
+	@echo "==> 安装 Elasticsearch 8 客户端到 $(ES8_CLIENT)"
+	@rm -rf $(ES8_CLIENT) && $(PY) -m pip install -q --no-deps --target $(ES8_CLIENT) -r requirements-es8.lock
+	@touch $@
+
+.PHONY: test-elasticsearch8
+test-elasticsearch8: export ES_VERSION = $(ES8_VERSION)
+test-elasticsearch8: export ES_STATE_DIR = $(ES8_STATE_DIR)
+test-elasticsearch8: install $(ES8_CLIENT)/.installed
+	@echo "==> 测试（Elasticsearch $(ES8_VERSION)）"
+	@running=0; [ -f "$$ES_STATE_DIR/url" ] && curl -sf "$$(cat "$$ES_STATE_DIR/url")/_cluster/health" >/dev/null && running=1; \
+	url=$$(bash scripts/elasticsearch.sh start | tail -1); \
+	if [ -z "$$url" ]; then echo "Elasticsearch $(ES8_VERSION) 无法获取或启动"; bash scripts/elasticsearch.sh stop; exit 1; fi; \
+	PYTHONPATH="$(CURDIR)/$(ES8_CLIENT)$${PYTHONPATH:+:$$PYTHONPATH}" ELASTICSEARCH_URL="$$url" $(PY) $(ES_PYTEST); rc=$$?; \
+	[ $$running = 1 ] || bash scripts/elasticsearch.sh stop; exit $$rc
 
 # Elasticsearch: bulk indexing MB/s and query p50/p95 on 10,000 generated speeches, beside SQLite FTS5.
 .PHONY: bench-search-es

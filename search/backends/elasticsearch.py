@@ -1,4 +1,8 @@
-"""Elasticsearch 9 backend (modelsearch) that indexes and queries jieba-segmented Chinese.
+"""Elasticsearch 8/9 backend (modelsearch) that indexes and queries jieba-segmented Chinese.
+
+The base classes are modelsearch's ``elasticsearch8`` or ``elasticsearch9`` backend, chosen by the major version
+of the installed ``elasticsearch`` client, which must match the server's (a 9.x client cannot talk to an 8.x
+server): requirements.lock pins the 9.x client, requirements-es8.lock the 8.x one.
 
 Text fields hold ``analysis.analyse_for_index`` output (space-separated, lower-cased tokens) and are mapped with
 the prebuilt ``whitespace`` analyzer, so the server needs no analysis plugin and no custom analyzer: the
@@ -14,21 +18,35 @@ import html
 import re
 from collections import OrderedDict
 
+import elasticsearch
+from django.core.exceptions import ImproperlyConfigured
 from django.db import models
 from modelsearch.backends.base import FilterFieldError
-from modelsearch.backends.elasticsearch9 import (
-    Elasticsearch9Index,
-    Elasticsearch9Mapping,
-    Elasticsearch9SearchBackend,
-    Elasticsearch9SearchQueryCompiler,
-    Elasticsearch9SearchResults,
-)
 from modelsearch.backends.elasticsearchbase import ElasticsearchAtomicIndexRebuilder
 from modelsearch.index import AutocompleteField, RelatedFields, SearchField, class_is_indexed
 from modelsearch.query import MatchAll
 
 from search import analysis
 from search.backends.common import ANY_MATCH_PENALTY, TITLE_WEIGHT, _raw_value, parse_search_query
+
+# modelsearch's backend for the client's major version (its elasticsearch9 classes only subclass elasticsearch8's).
+CLIENT_MAJOR = int(elasticsearch.__versionstr__.split(".")[0])
+if CLIENT_MAJOR == 9:
+    from modelsearch.backends.elasticsearch9 import Elasticsearch9Index as BaseIndex
+    from modelsearch.backends.elasticsearch9 import Elasticsearch9Mapping as BaseMapping
+    from modelsearch.backends.elasticsearch9 import Elasticsearch9SearchBackend as BaseBackend
+    from modelsearch.backends.elasticsearch9 import Elasticsearch9SearchQueryCompiler as BaseQueryCompiler
+    from modelsearch.backends.elasticsearch9 import Elasticsearch9SearchResults as BaseResults
+elif CLIENT_MAJOR == 8:
+    from modelsearch.backends.elasticsearch8 import Elasticsearch8Index as BaseIndex
+    from modelsearch.backends.elasticsearch8 import Elasticsearch8Mapping as BaseMapping
+    from modelsearch.backends.elasticsearch8 import Elasticsearch8SearchBackend as BaseBackend
+    from modelsearch.backends.elasticsearch8 import Elasticsearch8SearchQueryCompiler as BaseQueryCompiler
+    from modelsearch.backends.elasticsearch8 import Elasticsearch8SearchResults as BaseResults
+else:
+    raise ImproperlyConfigured(
+        f"elasticsearch 客户端 {elasticsearch.__versionstr__} 不受支持：需要 8.x 或 9.x（与服务器主版本一致）"
+    )
 
 ANALYZER = "whitespace"
 TEXT = {"type": "text", "analyzer": ANALYZER}
@@ -51,7 +69,7 @@ def highlight_text(text):
     return HIGHLIGHT_SEPARATOR.join(piece.lower() for piece in analysis._engine().cut(text))
 
 
-class ChineseElasticsearchMapping(Elasticsearch9Mapping):
+class ChineseElasticsearchMapping(BaseMapping):
     edgengram_analyzer_config = {"analyzer": ANALYZER, "search_analyzer": ANALYZER}
 
     def get_field_mapping(self, field):
@@ -109,7 +127,7 @@ class ChineseElasticsearchMapping(Elasticsearch9Mapping):
         return doc
 
 
-class ChineseElasticsearchIndex(Elasticsearch9Index):
+class ChineseElasticsearchIndex(BaseIndex):
     def add_item(self, item):
         if not class_is_indexed(item.__class__):
             return
@@ -188,7 +206,7 @@ def build_query(parsed, fields, mode="all"):
     return query
 
 
-class ChineseElasticsearchQueryCompiler(Elasticsearch9SearchQueryCompiler):
+class ChineseElasticsearchQueryCompiler(BaseQueryCompiler):
     mapping_class = ChineseElasticsearchMapping
     DEFAULT_OPERATOR = "and"  # as on the database backends: all words, then any
     mode = None
@@ -238,7 +256,7 @@ class ChineseElasticsearchQueryCompiler(Elasticsearch9SearchQueryCompiler):
         return {"bool": {"should": should}} if should else None
 
 
-class ChineseElasticsearchResults(Elasticsearch9SearchResults):
+class ChineseElasticsearchResults(BaseResults):
     def _clone(self):
         new = super()._clone()
         new._mode_checked = getattr(self, "_mode_checked", False)
@@ -350,7 +368,7 @@ def highlight(results, fragment_size=120):
     return {}
 
 
-class ChineseElasticsearchSearchBackend(Elasticsearch9SearchBackend):
+class ChineseElasticsearchSearchBackend(BaseBackend):
     vendor = "elasticsearch"
     mapping_class = ChineseElasticsearchMapping
     index_class = ChineseElasticsearchIndex

@@ -44,6 +44,13 @@ def es_url():
     client = Elasticsearch(url, request_timeout=30)
     health = client.cluster.health(wait_for_status="yellow", timeout="60s")
     assert health["status"] in ("green", "yellow"), health
+    # A 9.x server also answers an 8.x client (compatibility headers): make sure each run tests the pair it names.
+    nodes = client.nodes.info(node_id="_local", filter_path="nodes.*.version")["nodes"]
+    server = next(iter(nodes.values()))["version"]
+    import elasticsearch
+
+    assert server.split(".")[0] == elasticsearch.__versionstr__.split(".")[0], (
+        f"Elasticsearch 服务器 {server} 与 Python 客户端 {elasticsearch.__versionstr__} 主版本不一致")
     yield url
     indices = client.indices.get(index=f"{PREFIX}*", allow_no_indices=True, expand_wildcards="all")
     for name in indices:
