@@ -224,3 +224,14 @@ def test_related_speeches_share_keywords(speech_index):
     related = pages["a"].related_speeches()
     assert [p.slug for p in related][:1] == ["b"]
     assert pages["a"] not in related
+
+
+def test_equal_scores_page_through_by_date_then_newest_first(client, speech_index):
+    # 30 identical speeches tie on relevance: the engine's top-N cannot prove the order, the full ranking must.
+    for day in range(1, 31):
+        page = SpeechPageFactory(parent=speech_index, slug=f"tie-{day}", title="职工书屋建设讲话",
+                                 date_delivered=datetime.date(2024, 1, day),
+                                 body=[("paragraph", "<p>推进职工书屋建设。</p>")])
+        page.save_revision().publish()
+    dates = [api(client, q="职工书屋", page_size=1, page=n).json()["results"][0]["date"] for n in range(1, 31)]
+    assert dates == [f"2024-01-{day:02d}" for day in range(30, 0, -1)]
