@@ -1,6 +1,10 @@
 import logging
 import time
 
+from django.db import InterfaceError, OperationalError, connections
+from django.http import HttpResponse, JsonResponse
+from django.template.loader import render_to_string
+
 request_log = logging.getLogger("portal.requests")
 
 PUBLIC_CSP = "; ".join(
@@ -47,3 +51,58 @@ class SecurityHeadersMiddleware:
         response.headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()")
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         return response
+
+
+DB_UNAVAILABLE_MESSAGE = "系统暂时繁忙，请稍后再试。如已看到受理编号，您的报名已经成功。"
+
+
+class DatabaseUnavailableMiddleware:
+    """A database that is restarting or unreachable gives visitors HTTP 503, not a server error.
+
+    Reads (GET/HEAD) are retried for up to about two seconds first, so a restart of PostgreSQL is usually
+    invisible to visitors; a write is never retried (it was rolled back, or its answer would be a duplicate).
+    """
+
+    RETRIES = 4
+    RETRY_DELAY = 0.5
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        attempts = self.RETRIES + 1 if request.method in ("GET", "HEAD") else 1
+        for attempt in range(attempts):
+            request.database_unavailable = False
+            response = self.get_response(request)
+            if not request.database_unavailable:
+                return response
+            for connection in connections.all():
+                connection.close_if_unusable_or_obsolete()
+            if attempt + 1 < attempts:
+                time.sleep(self.RETRY_DELAY)
+        logging.getLogger(__name__).error("数据库不可用：%s %s", request.method, request.path)
+        if request.path.startswith("/api/") or "application/json" in request.headers.get("Accept", ""):
+            response = JsonResponse({"error": DB_UNAVAILABLE_MESSAGE}, status=503,
+                                    json_dumps_params={"ensure_ascii": False})
+        else:
+            # Rendered without a request: context processors would query the database.
+            response = HttpResponse(render_to_string("503.html", {"message": DB_UNAVAILABLE_MESSAGE}), status=503)
+        response["Retry-After"] = "10"
+        response["Cache-Control"] = "no-store"
+        return response
+
+    def process_exception(self, request, exception):
+        if isinstance(exception, OperationalError | InterfaceError) and _database_down(exception):
+            request.database_unavailable = True
+            return HttpResponse(status=503)
+        return None
+
+
+def _database_down(exception):
+    """Connection-level failures only: a locked SQLite database or a bad query is a different problem."""
+    text = str(exception).lower()
+    return isinstance(exception, InterfaceError) or any(
+        marker in text
+        for marker in ("connection", "server closed", "terminating", "shutting down", "starting up",
+                       "could not connect", "unable to open database", "the database system is")
+    )

@@ -54,13 +54,25 @@ def _cacheable_request(request):
 class PageCacheMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
+        self.last_generation = None
+
+    def _lookup(self, cache, request):
+        """(key, cached response or None) in one cache round trip when the generation has not moved."""
+        guess = self.last_generation
+        if guess is not None:
+            key = _key(request, guess)
+            found = cache.get_many([GENERATION_KEY, key])
+            if found.get(GENERATION_KEY) == guess:
+                return key, found.get(key)
+        self.last_generation = current = generation()
+        key = _key(request, current)
+        return key, cache.get(key)
 
     def __call__(self, request):
         if not _cacheable_request(request):
             return self.get_response(request)
         cache = _cache()
-        key = _key(request, generation())
-        cached = cache.get(key)
+        key, cached = self._lookup(cache, request)
         if cached is not None:
             cached["X-Cache"] = "HIT"
             return cached
