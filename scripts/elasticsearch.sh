@@ -4,7 +4,7 @@
 #   scripts/elasticsearch.sh stop
 # The integ-test-zip from Maven Central has no bundled JDK: Elasticsearch 9 runs on the Temurin JDK (Java 21+).
 set -euo pipefail
-ES_VERSION=${ES_VERSION:-9.2.4}
+ES_VERSION=${ES_VERSION:-9.5.4}
 CACHE=${ES_CACHE:-$HOME/.cache/portal-es}
 ES_STATE_DIR=${ES_STATE_DIR:-/tmp/portal-es-$ES_VERSION}
 ES_USER=portal-es   # Elasticsearch refuses to run as root
