@@ -46,3 +46,9 @@ WHITENOISE_MAX_AGE = 3600
 MIDDLEWARE = ["portal.middleware.RequestLogMiddleware"] + MIDDLEWARE  # noqa: F405
 LOGGING["loggers"]["portal.requests"] = {"level": "INFO"}  # noqa: F405
 LOGGING["formatters"]["plain"]["format"] = "%(asctime)s %(levelname)s %(name)s %(message)s"  # noqa: F405
+
+# Without Redis the cache must still be shared by every gunicorn worker: a publish purges the page cache
+# through the cache, and a per-process memory cache would leave the other workers serving the old page.
+if not REDIS_URL:  # noqa: F405
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+                          "LOCATION": str(VAR_DIR / "cache"), "KEY_PREFIX": "portal"}}  # noqa: F405
