@@ -34,6 +34,15 @@ _BLOCK_END = re.compile(r"(</(?:p|h\d|li|blockquote)>|<(?:br|hr)\s*/?>)", re.IGN
 _TAG = re.compile(r"<[^>]*>")
 
 
+def rich_text_to_plain(source):
+    """Wagtail's get_text_for_indexing() with a regex instead of an HTML parser.
+
+    Stored paragraphs are whitelisted markup (see ParagraphBlock.get_prep_value); indexing and search snippets
+    call this for every paragraph of every speech.
+    """
+    return html.unescape(_TAG.sub("", _BLOCK_END.sub(r"\1 ", source))).strip()
+
+
 @functools.lru_cache(maxsize=8)
 def _whitelister(features):
     from wagtail.admin.rich_text.converters.editor_html import EditorHTMLConverter
@@ -51,12 +60,9 @@ class ParagraphBlock(blocks.RichTextBlock):
         return _whitelister(tuple(self.features)).clean(super().get_prep_value(value))
 
     def get_searchable_content(self, value):
-        # Wagtail's get_text_for_indexing() with a regex instead of an HTML parser: stored paragraphs are
-        # whitelisted markup (see get_prep_value), and indexing thousands of speeches spends its time here.
         if not self.search_index:
             return []
-        source = _BLOCK_END.sub(r"\1 ", force_str(value.source))
-        return [html.unescape(_TAG.sub("", source)).strip()]
+        return [rich_text_to_plain(force_str(value.source))]
 
     class Meta:
         icon = "pilcrow"

@@ -56,16 +56,13 @@ class ChinesePostgresSearchBackend(ChineseSearchMixin, pg.PostgresSearchBackend)
         else:
             conditions = ["(title @@ to_tsquery('simple', %s) OR body @@ to_tsquery('simple', %s))" for _ in parts]
         if scored:
-            sql = [
-                f"SELECT object_id, {TITLE_WEIGHT} * ts_rank(title, q.query) + ts_rank(body, q.query) AS score "
-                f"FROM {entry}, to_tsquery('simple', %s) AS q(query) WHERE content_type_id IN "
-                f"({', '.join(['%s'] * len(ct_ids))})"
-            ]
-            params = [whole, *ct_ids]
+            select = (f"SELECT object_id, {TITLE_WEIGHT} * ts_rank(title, q.query) + ts_rank(body, q.query) AS score "
+                      f"FROM {entry}, to_tsquery('simple', %s) AS q(query)")
+            params = [whole]
         else:
-            sql = [f"SELECT object_id, 0.0 AS score FROM {entry} WHERE content_type_id IN "
-                   f"({', '.join(['%s'] * len(ct_ids))})"]
-            params = [*ct_ids]
+            select, params = f"SELECT object_id, 0.0 AS score FROM {entry}", []
+        sql = [f"{select} WHERE content_type_id IN ({', '.join(['%s'] * len(ct_ids))})"]
+        params += ct_ids
         for part, condition in zip(parts, conditions, strict=True):
             sql.append("AND " + condition)
             params += [part] if title_only else [part, part]

@@ -1,6 +1,3 @@
-import html
-import re
-
 from django.conf import settings
 from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
 from django.db import models
@@ -14,9 +11,7 @@ from wagtail.fields import RichTextField, StreamField
 from wagtail.models import Page
 from wagtail.search import index
 
-from speeches.blocks import SpeechBodyBlock
-
-_TAG = re.compile(r"<[^>]*>")
+from speeches.blocks import SpeechBodyBlock, rich_text_to_plain
 
 
 def plain_text_from_stream(body):
@@ -28,7 +23,7 @@ def plain_text_from_stream(body):
     for block in getattr(body, "raw_data", body) or ():
         kind, value = block.get("type"), block.get("value")
         if kind == "paragraph" and isinstance(value, str):
-            parts.append(html.unescape(_TAG.sub("", value)))
+            parts.append(rich_text_to_plain(value))
         elif kind in ("heading", "quote") and isinstance(value, dict):
             parts.append(value.get("text") or "")
     return "\n".join(parts)
