@@ -122,31 +122,6 @@ def test_snippet_escapes_html(es_backend, speech_index):
     assert "<script>" not in snippet and "&lt;script&gt;" in snippet
 
 
-def test_index_follows_publish_unpublish_and_delete(es_backend, speech_index):
-    page = SpeechPageFactory(parent=speech_index, title="金秋助学动员讲话", slug="jinqiu",
-                             body=[("paragraph", "<p>开展金秋助学活动，资助困难职工子女。</p>")])
-    page.save_revision().publish()
-    assert slugs(SpeechPage.objects.live().search("金秋助学")) == ["jinqiu"]
-    page.body = [("paragraph", "<p>组织劳模疗休养。</p>")]
-    page.save_revision().publish()
-    assert slugs(SpeechPage.objects.live().search("疗休养")) == ["jinqiu"]
-    assert slugs(SpeechPage.objects.live().search("资助")) == []
-    page.unpublish()
-    assert slugs(SpeechPage.objects.live().search("疗休养")) == []
-    page.delete()
-    assert slugs(SpeechPage.objects.search("疗休养")) == []
-
-
-def test_title_ranks_above_body(es_backend, speech_index):
-    in_body = SpeechPageFactory(parent=speech_index, slug="body", title="年度讲话",
-                                body=[("paragraph", "<p>做好疗休养工作，关心职工。</p>")])
-    in_title = SpeechPageFactory(parent=speech_index, slug="title", title="关于疗休养的讲话",
-                                 body=[("paragraph", "<p>关心职工。</p>")])
-    for page in (in_body, in_title):
-        page.save_revision().publish()
-    assert slugs(SpeechPage.objects.live().search("疗休养")) == ["title", "body"]
-
-
 def test_rebuild_switches_alias_and_matches_incremental(es_backend, speech_index):
     for n, text in enumerate(["工资集体协商要点", "厂务公开和职代会", "农民工小额担保贷款", "工人先锋号创建"]):
         page = SpeechPageFactory(parent=speech_index, slug=f"s{n}", date_delivered=datetime.date(2024, 1, n + 1),
