@@ -72,3 +72,21 @@ class SynonymGroup(models.Model):
 
     def affected_words(self):
         return self.word_list()
+
+
+class IndexGeneration(models.Model):
+    """One row whose token database triggers replace whenever what the speech catalog holds may have changed.
+
+    Index entries, a page's live flag or path, speech fields, topics, speaker and tag names, view restrictions:
+    see migration 0002 and search.catalog. A random token (not a counter) so that a rolled-back change can never
+    bring back a token a process has already cached.
+    """
+
+    token = models.BigIntegerField(default=0)
+
+    class Meta:
+        verbose_name = "搜索目录版本"
+        verbose_name_plural = "搜索目录版本"
+
+    def __str__(self):
+        return str(self.token)

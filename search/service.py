@@ -3,10 +3,12 @@
 import bisect
 import datetime
 import functools
+import heapq
 import html
 import re
 from collections import Counter
 from dataclasses import dataclass
+from itertools import chain
 from types import SimpleNamespace
 
 import orjson
@@ -20,6 +22,7 @@ from wagtail.search.backends import get_search_backend
 
 from search.analysis import analyse_query, clean_text
 from search.backends.common import ANY_MATCH_PENALTY
+from search.catalog import speech_catalog
 from speeches.models import OrgLevel, SpeechPage
 
 MAX_PAGE = 1000
@@ -190,255 +193,86 @@ def _as_date(value):
     return value
 
 
-class _SpeechQuery:
-    """SQL over the index matches of one parsed query: counts and facets in one statement, then the page of hits.
+def _search_catalog(backend, parsed, params):
+    """(total, count, hits, facets) with the all-words-then-any-word fallback, the same for every backend.
 
-    Everything runs inside the database (SQLite or PostgreSQL); only facet counts and one page of hits come back.
+    The engine gives every match with its score (index entry ids from the databases, page ids from
+    Elasticsearch); the catalog (search.catalog) keeps out what is not live and public and supplies filter and
+    facet values, so counting and filtering are dictionary lookups.
     """
-
-    def __init__(self, backend, parsed, mode, params):
-        from taggit.models import Tag
-        from wagtail.models import PageViewRestriction
-
-        self.backend, self.parsed, self.mode, self.params = backend, parsed, mode, params
-        self.page_t, self.speech_t = Page._meta.db_table, SpeechPage._meta.db_table
-        self.link_t, self.tag_t = SpeechPage.topics.through._meta.db_table, Tag._meta.db_table
-        with connection.cursor() as cursor:
-            cursor.execute(f"SELECT path FROM {self.page_t} WHERE id IN "
-                           f"(SELECT page_id FROM {PageViewRestriction._meta.db_table})")
-            self.restricted = sorted({row[0] for row in cursor.fetchall()})
-        self.conditions = {}
-        if params.year:
-            self.conditions["year"] = ("substr(r.d, 1, 4) = %s", [f"{params.year:04d}"])
-        if params.speaker:
-            self.conditions["speaker"] = (
-                f"r.speaker_id IN (SELECT id FROM {self._speaker_t} WHERE name = %s)", [params.speaker])
-        if params.level:
-            self.conditions["level"] = ("r.lvl = %s", [params.level])
-        if params.topic:
-            self.conditions["topic"] = (
-                f"EXISTS (SELECT 1 FROM {self.link_t} tl JOIN {self.tag_t} tg ON tg.id = tl.tag_id "
-                f"WHERE tl.content_object_id = r.id AND tg.name = %s)",
-                [params.topic],
-            )
-
-    @property
-    def _facets_index(self):
-        # SQLite's planner prefers the rowid over the covering index (see SpeechPage.Meta.indexes).
-        return " INDEXED BY speech_search_facets" if connection.vendor == "sqlite" else ""
-
-    @property
-    def _speaker_t(self):
-        from speeches.models import Speaker
-
-        return Speaker._meta.db_table
-
-    def match(self, scored):
-        if self.parsed.is_empty:
+    by_entry = hasattr(backend, "entry_scores") and not parsed.is_empty
+    catalog = speech_catalog(by_entry=by_entry)
+    modes = [("all", 1.0)]
+    if len(parsed.groups) > 1:
+        modes.append(("any", ANY_MATCH_PENALTY))
+    ids, score_of, factor = [], {}, 1.0
+    for mode, mode_factor in modes:
+        factor = mode_factor
+        if parsed.is_empty:
             # Browsing by filters only (e.g. a topic link): every speech, score 0.
-            return (f"SELECT CAST(page_ptr_id AS varchar(50)) AS object_id, 0.0 AS score FROM {self.speech_t}", [])
-        return self.backend.match_sql(SpeechPage, self.parsed, self.mode, scored=scored)
-
-    def rows_cte(self, scored):
-        """WITH r: live, public speeches among the matches, with what filters and facets need."""
-        match, params = self.match(scored)
-        if match is None:
-            return None, []
-        cte = (
-            f"WITH r AS MATERIALIZED (SELECT p.id, m.score, COALESCE(CAST(sp.date_delivered AS varchar(10)), '') AS d, "
-            f"sp.speaker_id, COALESCE(NULLIF(sp.org_level, ''), 'unknown') AS lvl FROM ({match}) m "
-            f"JOIN {self.page_t} p ON p.id = CAST(m.object_id AS integer) "
-            f"JOIN {self.speech_t} sp{self._facets_index} ON sp.page_ptr_id = p.id WHERE p.live = %s"
-            + "".join(f" AND substr(p.path, 1, {len(path)}) <> %s" for path in self.restricted)
-            + ") "
-        )
-        return cte, [*params, True, *self.restricted]
-
-    def where(self, *extra, skip=None):
-        parts, values = list(extra), []
-        for name, (condition, condition_params) in self.conditions.items():
-            if name != skip:
-                parts.append(condition)
-                values += condition_params
-        return (" WHERE " + " AND ".join(parts)) if parts else "", values
-
-    def counts(self):
-        """(total before filters, count after filters, {facet: {value: count}}); facets ignore their own filter."""
-        cte, params = self.rows_cte(scored=False)
-        if cte is None:
-            return 0, 0, {}
-        arms, arm_params = [], []
-
-        def arm(sql, values):
-            arms.append(sql)
-            arm_params.extend(values)
-
-        clause, values = self.where()
-        arm(f"SELECT 'count', '', COUNT(*) FROM r{clause}", values)
-        if self.conditions:
-            arm("SELECT 'total', '', COUNT(*) FROM r", [])
-        clause, values = self.where("r.d <> ''", skip="year")
-        arm(f"SELECT 'year', substr(r.d, 1, 4), COUNT(*) FROM r{clause} GROUP BY substr(r.d, 1, 4)", values)
-        clause, values = self.where(skip="speaker")
-        arm(f"SELECT 'speaker', s.name, COUNT(*) FROM r JOIN {self._speaker_t} s ON s.id = r.speaker_id{clause} "
-            f"GROUP BY s.name", values)
-        clause, values = self.where(skip="level")
-        arm(f"SELECT 'level', r.lvl, COUNT(*) FROM r{clause} GROUP BY r.lvl", values)
-        clause, values = self.where(skip="topic")
-        arm(f"SELECT 'topic', tg.name, COUNT(DISTINCT r.id) FROM r JOIN {self.link_t} tl "
-            f"ON tl.content_object_id = r.id JOIN {self.tag_t} tg ON tg.id = tl.tag_id{clause} GROUP BY tg.name",
-            values)
-        with connection.cursor() as cursor:
-            cursor.execute(cte + " UNION ALL ".join(arms), [*params, *arm_params])
-            rows = cursor.fetchall()
-        count, total, facets = 0, None, {"year": {}, "speaker": {}, "level": {}, "topic": {}}
-        for kind, key, n in rows:
-            if kind == "count":
-                count = n
-            elif kind == "total":
-                total = n
-            else:
-                facets[kind][key] = n
-        return (count if total is None else total), count, facets
-
-    def hits(self):
-        """[(pk, score, ISO date or '')] of the requested page, in display order."""
-        if self.params.sort == "relevance" and not self.conditions and not self.parsed.is_empty:
-            found = self._hits_from_top()
-            if found is not None:
-                return found
-        cte, params = self.rows_cte(scored=not self.parsed.is_empty)
-        clause, values = self.where()
-        order = "r.score DESC, r.d DESC, r.id DESC" if self.params.sort == "relevance" else \
-            "r.d DESC, r.score DESC, r.id DESC"
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"{cte}SELECT r.id, r.score, r.d FROM r{clause} ORDER BY {order} LIMIT %s OFFSET %s",
-                [*params, *values, self.params.page_size, (self.params.page - 1) * self.params.page_size],
-            )
-            return [(pk, float(score), d) for pk, score, d in cursor.fetchall()]
-
-    def _hits_from_top(self):
-        """Relevance order from the engine's own top-N (as cheap as a bare ranked MATCH), checked against the
-        database; None when the top-N cannot prove the page (too many entries dropped, or ties at its edge)."""
-        top = getattr(self.backend, "top_sql", None)
-        if top is None:
-            return None
-        want = self.params.page * self.params.page_size
-        limit = want * 2 + 20
-        sql, params = top(SpeechPage, self.parsed, self.mode, limit)
-        if sql is None:
-            return None
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"SELECT CAST(c.object_id AS integer), c.score, c.of_model, p.live, p.path, "
-                f"COALESCE(CAST(sp.date_delivered AS varchar(10)), '') FROM ({sql}) c "
-                f"LEFT JOIN {self.page_t} p ON p.id = CAST(c.object_id AS integer) "
-                f"LEFT JOIN {self.speech_t} sp ON sp.page_ptr_id = p.id",
-                params,
-            )
-            rows = cursor.fetchall()
-        if not rows:
-            return []
-        floor = min(float(row[1]) for row in rows)
-        restricted = tuple(self.restricted)
-        good = [
-            (pk, float(score), d or "")
-            for pk, score, of_model, live, path, d in rows
-            if of_model and live and path and not (restricted and path.startswith(restricted))
-        ]
-        good.sort(key=lambda h: (-h[1], _negated(h[2]), -h[0]))
-        exhausted = len(rows) < limit
-        if not exhausted and (len(good) < want or good[want - 1][1] <= floor):
-            return None
-        start = (self.params.page - 1) * self.params.page_size
-        return good[start:want]
-
-
-def _search_sql(backend, parsed, params):
-    """(total, count, hits, facets) for the database backends, with the all-words-then-any-word fallback."""
-    for mode, factor in (("all", 1.0), ("any", ANY_MATCH_PENALTY)):
-        if mode == "any" and (len(parsed.groups) < 2 or parsed.is_empty):
+            score_of = dict.fromkeys(catalog.page, 0.0)
+        elif by_entry:
+            score_of = dict(backend.entry_scores(parsed, mode))
+        else:
+            score_of = {int(pk): score for pk, score in backend.match_scores(SpeechPage, parsed, mode=mode).items()}
+        ids = list(filter(catalog.page.__contains__, score_of))
+        if ids:
             break
-        query = _SpeechQuery(backend, parsed, mode, params)
-        total, count, facets = query.counts()
-        if total:
-            hits = query.hits() if count else []
-            return total, count, [(pk, score * factor, d) for pk, score, d in hits], facets
-    return 0, 0, [], {}
-
-
-def _negated(date_text):
-    """Sort key putting later ISO dates first and missing dates last."""
-    return -datetime.date.fromisoformat(date_text).toordinal() if date_text else 0
-
-
-def _rows_from_scores(score_map, factor):
-    """(rows, scores, topics) for engines that return {object_id: score} (Elasticsearch)."""
-    from wagtail.models import PageViewRestriction
-
-    scores = {int(pk): float(score) * factor for pk, score in score_map.items()}
-    if not scores:
-        return [], {}, {}
-    restricted = tuple(PageViewRestriction.objects.values_list("page__path", flat=True))
-    rows = []
-    for pk, path, date, speaker, level in SpeechPage.objects.filter(pk__in=list(scores), live=True).values_list(
-        "pk", "path", "date_delivered", "speaker__name", "org_level"
-    ):
-        if restricted and path.startswith(restricted):
-            continue
-        rows.append((pk, _as_date(date), speaker, level))
-    kept = {row[0] for row in rows}
-    topics = {}
-    for pk, name in SpeechPage.topics.through.objects.filter(content_object_id__in=kept).values_list(
-        "content_object_id", "tag__name"
-    ):
-        topics.setdefault(pk, set()).add(name)
-    return rows, {pk: scores[pk] for pk in kept}, topics
-
-
-def _search_scored(backend, parsed, params):
-    """The same (total, count, hits, facets) as _search_sql, from an engine's {pk: score} (Elasticsearch)."""
-    for mode, factor in (("all", 1.0), ("any", ANY_MATCH_PENALTY)):
-        if mode == "any" and len(parsed.groups) < 2:
-            break
-        rows, scores, topics = _rows_from_scores(backend.match_scores(SpeechPage, parsed, mode=mode), factor)
-        if rows:
-            break
-    if not rows:
+    if not ids:
         return 0, 0, [], {}
 
-    def keep(row, skip=None):
-        pk, date, speaker, level = row
-        if skip != "year" and params.year and (date is None or date.year != params.year):
-            return False
-        if skip != "speaker" and params.speaker and speaker != params.speaker:
-            return False
-        if skip != "level" and params.level and (level or "unknown") != params.level:
-            return False
-        if skip != "topic" and params.topic and params.topic not in topics.get(pk, ()):
-            return False
-        return True
+    chosen = {}
+    if params.year:
+        year = f"{params.year:04d}"
+        chosen["year"] = {e for e in ids if catalog.year[e] == year}
+    if params.speaker:
+        wanted = catalog.speaker_ids(params.speaker)
+        chosen["speaker"] = {e for e in ids if catalog.speaker[e] in wanted}
+    if params.level:
+        chosen["level"] = {e for e in ids if catalog.level[e] == params.level}
+    if params.topic:
+        wanted = catalog.tag_ids(params.topic)
+        chosen["topic"] = {e for e in ids if not wanted.isdisjoint(catalog.topics[e])}
 
-    facets = {"year": Counter(), "speaker": Counter(), "level": Counter(), "topic": Counter()}
-    for row in rows:
-        pk, date, speaker, level = row
-        if date and keep(row, "year"):
-            facets["year"][f"{date.year:04d}"] += 1
-        if speaker and keep(row, "speaker"):
-            facets["speaker"][speaker] += 1
-        if keep(row, "level"):
-            facets["level"][level or "unknown"] += 1
-        if keep(row, "topic"):
-            for name in topics.get(pk, ()):
-                facets["topic"][name] += 1
-    matched = [(pk, scores[pk], date.isoformat() if date else "") for pk, date, _s, _l in filter(keep, rows)]
+    def passing(skip=None):
+        sets = [s for name, s in chosen.items() if name != skip]
+        if not sets:
+            return ids
+        return set.intersection(*sets) if len(sets) > 1 else sets[0]
+
+    def named(counter, names):
+        out = Counter()
+        for key, n in counter.items():
+            if key in names:
+                out[names[key]] += n
+        return out
+
+    facets = {
+        "year": Counter(map(catalog.year.__getitem__, passing("year"))),
+        "speaker": named(Counter(map(catalog.speaker.__getitem__, passing("speaker"))), catalog.speaker_names),
+        "level": Counter(map(catalog.level.__getitem__, passing("level"))),
+        "topic": named(Counter(chain.from_iterable(map(catalog.topics.__getitem__, passing("topic")))),
+                       catalog.tag_names),
+    }
+    facets["year"].pop("", None)
+    matched = passing()
+    page_of, date_key = catalog.page, catalog.date_key
+
+    def order(e):
+        return (-score_of[e], date_key[e], -page_of[e])
+
+    want = params.page * params.page_size
     if params.sort == "date":
-        matched.sort(key=lambda h: (_negated(h[2]), -h[1], -h[0]))
+        top = sorted(matched, key=lambda e: (date_key[e], -score_of[e], -page_of[e]))[:want]
     else:
-        matched.sort(key=lambda h: (-h[1], _negated(h[2]), -h[0]))
+        top = heapq.nlargest(want, matched, key=score_of.__getitem__)
+        if len(top) == want:
+            edge = score_of[top[-1]]  # take every entry tied with the last one, then order ties by date
+            top = [e for e in matched if score_of[e] >= edge]
+        top = sorted(top, key=order)[:want]
     start = (params.page - 1) * params.page_size
-    return len(rows), len(matched), matched[start : start + params.page_size], facets
+    hits = [(page_of[e], score_of[e] * factor, catalog.date[e]) for e in top[start:want]]
+    return len(ids), len(matched), hits, facets
 
 
 def _facet_list(counter, labels=None):
@@ -459,11 +293,7 @@ def search_speeches(params: SearchParams, with_pages=True, request=None):
     if parsed.is_empty and not params.has_filters:
         return empty
     backend = get_search_backend()
-    if hasattr(backend, "match_sql") or parsed.is_empty:
-        found = _search_sql(backend, parsed, params)
-    else:
-        # A search engine outside the database (Elasticsearch): scores from the engine, rows from the ORM.
-        found = _search_scored(backend, parsed, params)
+    found = _search_catalog(backend, parsed, params)
     if not found or not found[0]:
         return empty
     _total, count, hits, facet_counts = found

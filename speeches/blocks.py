@@ -30,7 +30,7 @@ class QuoteBlock(blocks.StructBlock):
         template = "speeches/blocks/quote.html"
 
 
-_BLOCK_END = re.compile(r"(</(?:p|h\d|li|blockquote)>|<(?:br|hr)\s*/?>)", re.IGNORECASE)
+_BLOCK_END = re.compile(r"</(?:p|h\d|li|blockquote)>|<(?:br|hr)\s*/?>", re.IGNORECASE)
 _TAG = re.compile(r"<[^>]*>")
 
 
@@ -40,7 +40,7 @@ def rich_text_to_plain(source):
     Stored paragraphs are whitelisted markup (see ParagraphBlock.get_prep_value); indexing and search snippets
     call this for every paragraph of every speech.
     """
-    return html.unescape(_TAG.sub("", _BLOCK_END.sub(r"\1 ", source))).strip()
+    return html.unescape(_TAG.sub("", _BLOCK_END.sub(" ", source))).strip()
 
 
 @functools.lru_cache(maxsize=8)

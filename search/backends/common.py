@@ -208,11 +208,11 @@ class ChineseSearchMixin:
     def content_type_ids(self, model):
         return list(get_descendants_content_types_pks(model))
 
-    def match_sql(self, model, parsed, mode="all", title_only=False, content_type_ids=None, scored=True):
+    def match_sql(self, model, parsed, mode="all", title_only=False, content_type_ids=None):
         """(SQL selecting object_id, score; params) for index entries of `model` matching the parsed query.
 
         Every visitor-supplied value is a bound parameter made of letters and digits. (None, []) if nothing
-        can match. With scored=False the score is 0 and no ranking work is done (counts and facets).
+        can match.
         """
         raise NotImplementedError
 

@@ -44,25 +44,23 @@ class ChinesePostgresSearchBackend(ChineseSearchMixin, pg.PostgresSearchBackend)
     vendor = "postgresql"
     index_class = ChinesePostgresIndex
 
-    def match_sql(self, model, parsed, mode="all", title_only=False, content_type_ids=None, scored=True):
+    def match_sql(self, model, parsed, mode="all", title_only=False, content_type_ids=None, key="object_id"):
         parts = tsquery_parts(parsed, mode)
         if not parts:
             return None, []
-        ct_ids = content_type_ids or self.content_type_ids(model)
         entry = IndexEntry._meta.db_table
         whole = " & ".join(f"({p})" for p in parts)
         if title_only:
             conditions = ["title @@ to_tsquery('simple', %s)" for _ in parts]
         else:
             conditions = ["(title @@ to_tsquery('simple', %s) OR body @@ to_tsquery('simple', %s))" for _ in parts]
-        if scored:
-            select = (f"SELECT object_id, {TITLE_WEIGHT} * ts_rank(title, q.query) + ts_rank(body, q.query) AS score "
-                      f"FROM {entry}, to_tsquery('simple', %s) AS q(query)")
-            params = [whole]
-        else:
-            select, params = f"SELECT object_id, 0.0 AS score FROM {entry}", []
-        sql = [f"{select} WHERE content_type_id IN ({', '.join(['%s'] * len(ct_ids))})"]
-        params += ct_ids
+        sql = [f"SELECT {key}, {TITLE_WEIGHT} * ts_rank(title, q.query) + ts_rank(body, q.query) AS score "
+               f"FROM {entry}, to_tsquery('simple', %s) AS q(query) WHERE TRUE"]
+        params = [whole]
+        if model is not None:
+            ct_ids = content_type_ids or self.content_type_ids(model)
+            sql.append(f"AND content_type_id IN ({', '.join(['%s'] * len(ct_ids))})")
+            params += ct_ids
         for part, condition in zip(parts, conditions, strict=True):
             sql.append("AND " + condition)
             params += [part] if title_only else [part, part]
@@ -73,10 +71,11 @@ class ChinesePostgresSearchBackend(ChineseSearchMixin, pg.PostgresSearchBackend)
             params += [phrase.key, phrase.key]
         return " ".join(sql), params
 
-    def top_sql(self, model, parsed, mode, limit):
-        """(SQL selecting object_id, score, of_model for the `limit` best entries of `model`; params)."""
-        sql, params = self.match_sql(model, parsed, mode)
+    def entry_scores(self, parsed, mode="all"):
+        """[(index entry id, score)] for every entry of any model matching the parsed query."""
+        sql, params = self.match_sql(None, parsed, mode, key="id")
         if sql is None:
-            return None, []
-        return f"SELECT object_id, score, TRUE AS of_model FROM ({sql}) t ORDER BY score DESC LIMIT %s", [
-            *params, int(limit)]
+            return []
+        with self.connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return cursor.fetchall()

@@ -71,43 +71,42 @@ class ChineseSQLiteSearchBackend(ChineseSearchMixin, lite.SQLiteSearchBackend):
         ct_ids = content_type_ids or self.content_type_ids(model)
         return f"{columns} : ({expression})", ct_ids
 
-    def match_sql(self, model, parsed, mode="all", title_only=False, content_type_ids=None, scored=True):
+    def match_sql(self, model, parsed, mode="all", title_only=False, content_type_ids=None):
         parts = self._match_parts(model, parsed, mode, title_only, content_type_ids)
         if parts is None:
             return None, []
         match, ct_ids = parts
         fts = f"{IndexEntry._meta.db_table}_fts"
         entry = IndexEntry._meta.db_table
-        score = f"-bm25({fts}, 0.0, 1.0, {TITLE_WEIGHT})" if scored else "0.0"
         sql = [
-            f"SELECT e.object_id, {score} AS score FROM {fts} "
+            f"SELECT e.object_id, -bm25({fts}, 0.0, 1.0, {TITLE_WEIGHT}) AS score FROM {fts} "
             # CROSS JOIN keeps the FTS table as the outer loop: one MATCH, then primary-key lookups.
             f"CROSS JOIN {entry} e ON e.id = {fts}.rowid WHERE {fts} MATCH %s "
             f"AND e.content_type_id IN ({', '.join(['%s'] * len(ct_ids))})"
         ]
         params = [match, *ct_ids]
-        for phrase in parsed.phrases:
-            sql.append("AND (instr(replace(e.title, ' ', ''), %s) > 0 OR instr(replace(e.body, ' ', ''), %s) > 0)")
-            params += [phrase.key, phrase.key]
+        sql, params = self._with_phrases(sql, params, parsed)
         return " ".join(sql), params
 
-    def top_sql(self, model, parsed, mode, limit):
-        """(SQL selecting object_id, score, of_model for the `limit` best index entries; params), or (None, []).
+    @staticmethod
+    def _with_phrases(sql, params, parsed):
+        for phrase in parsed.phrases:
+            sql.append("AND (instr(replace(e.title, ' ', ''), %s) > 0 OR instr(replace(e.body, ' ', ''), %s) > 0)")
+            params = [*params, phrase.key, phrase.key]
+        return sql, params
 
-        Ranked by FTS5 alone (as fast as a bare MATCH … ORDER BY bm25 LIMIT); entries of other models come back
-        with of_model = 0 so the caller can tell a short list from an exhausted one.
-        """
-        if parsed.phrases:
-            return None, []
-        parts = self._match_parts(model, parsed, mode, False, None)
-        if parts is None:
-            return None, []
-        match, ct_ids = parts
+    def entry_scores(self, parsed, mode="all"):
+        """[(index entry id, score)] for every entry of any model matching the parsed query (a bare FTS5 MATCH
+        when there is no quoted phrase)."""
+        expression = fts5_expression(parsed, mode)
+        if not expression:
+            return []
         fts = f"{IndexEntry._meta.db_table}_fts"
-        sql = (
-            f"SELECT e.object_id, c.score, e.content_type_id IN ({', '.join(['%s'] * len(ct_ids))}) AS of_model "
-            f"FROM (SELECT rowid AS rid, -bm25({fts}, 0.0, 1.0, {TITLE_WEIGHT}) AS score FROM {fts} "
-            f"WHERE {fts} MATCH %s ORDER BY score DESC LIMIT %s) c "
-            f"CROSS JOIN {IndexEntry._meta.db_table} e ON e.id = c.rid"
-        )
-        return sql, [*ct_ids, match, int(limit)]
+        sql = [f"SELECT {fts}.rowid, -bm25({fts}, 0.0, 1.0, {TITLE_WEIGHT}) FROM {fts}"]
+        if parsed.phrases:
+            sql.append(f"CROSS JOIN {IndexEntry._meta.db_table} e ON e.id = {fts}.rowid")
+        sql.append(f"WHERE {fts} MATCH %s")
+        sql, params = self._with_phrases(sql, [f"{{title body}} : ({expression})"], parsed)
+        with self.connection.cursor() as cursor:
+            cursor.execute(" ".join(sql), params)
+            return cursor.fetchall()

@@ -164,10 +164,6 @@ class SpeechPage(Page):
     class Meta:
         verbose_name = "讲话稿"
         verbose_name_plural = "讲话稿"
-        # Covers what search counts and facets read for every match, so SQLite need not touch the wide rows.
-        indexes = [
-            models.Index(fields=["page_ptr", "date_delivered", "org_level", "speaker"], name="speech_search_facets"),
-        ]
 
     @classmethod
     def get_indexed_objects(cls):

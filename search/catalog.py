@@ -1,0 +1,122 @@
+"""What speech search needs to know about every live, public speech, held per process.
+
+Keyed by the speech's search index entry for the database backends (FTS5 and tsvector matches come back as
+entry ids) or by page id (Elasticsearch, and browsing by filters alone). Counting a query's matches by year,
+speaker, level and topic then costs a dictionary lookup per match instead of three row lookups in the database.
+Database triggers (migration portal_search 0002) replace a random token whenever anything held here may have
+changed; every search reads the token (one primary-key lookup) and rebuilds the catalog when it differs, so
+every process sees a publish at once.
+"""
+
+import datetime
+import random
+import threading
+from dataclasses import dataclass
+
+from django.db import DEFAULT_DB_ALIAS, connections, transaction
+from modelsearch.utils import get_descendants_content_types_pks
+from wagtail.models import Page, PageViewRestriction
+
+from search.backends.common import IndexEntry
+from search.models import IndexGeneration
+
+
+@dataclass(frozen=True)
+class SpeechCatalog:
+    token: int | None
+    page: dict  # key (entry id or page id) -> page id
+    year: dict  # key -> "2024", or "" without a date
+    date: dict  # key -> ISO date or ""
+    date_key: dict  # key -> sort key putting later dates first, missing dates last
+    speaker: dict  # key -> speaker id or None
+    level: dict  # key -> org level or "unknown"
+    topics: dict  # key -> tuple of tag ids
+    speaker_names: dict  # speaker id -> name
+    tag_names: dict  # tag id -> name
+
+    def speaker_ids(self, name):
+        return {pk for pk, value in self.speaker_names.items() if value == name}
+
+    def tag_ids(self, name):
+        return {pk for pk, value in self.tag_names.items() if value == name}
+
+
+_catalogs = {}
+_lock = threading.Lock()
+
+
+def current_token(using=DEFAULT_DB_ALIAS):
+    """The generation token, creating its row if it is missing (e.g. after a test database flush)."""
+    table = IndexGeneration._meta.db_table
+    with connections[using].cursor() as cursor:
+        cursor.execute(f"SELECT token FROM {table} WHERE id = 1")
+        row = cursor.fetchone()
+        if row is None:
+            cursor.execute(f"INSERT INTO {table} (id, token) VALUES (1, %s) ON CONFLICT (id) DO NOTHING",
+                           [random.getrandbits(62)])
+            cursor.execute(f"SELECT token FROM {table} WHERE id = 1")
+            row = cursor.fetchone()
+    return row[0] if row else None
+
+
+def speech_catalog(by_entry=True, using=DEFAULT_DB_ALIAS):
+    """The current catalog, keyed by index entry id (by_entry) or by page id."""
+    token = current_token(using)
+    catalog = _catalogs.get((using, by_entry))
+    if catalog is not None and catalog.token == token:
+        return catalog
+    catalog = _build(token, by_entry, using)
+    with _lock:
+        _catalogs[using, by_entry] = catalog
+    return catalog
+
+
+def _build(token, by_entry, using):
+    from speeches.models import Speaker, SpeechPage
+
+    link_t = SpeechPage.topics.through._meta.db_table
+    tag_t = SpeechPage.topics.through.tag.field.related_model._meta.db_table
+    content_types = list(get_descendants_content_types_pks(SpeechPage))
+    entries, page_t = IndexEntry._meta.db_table, Page._meta.db_table
+    page, year, date, date_key, speaker, level, topics = {}, {}, {}, {}, {}, {}, {}
+    with transaction.atomic(using=using), connections[using].cursor() as cursor:
+        cursor.execute(f"SELECT path FROM {page_t} WHERE id IN "
+                       f"(SELECT page_id FROM {PageViewRestriction._meta.db_table})")
+        restricted = tuple(row[0] for row in cursor.fetchall())
+        select = f"FROM {SpeechPage._meta.db_table} sp JOIN {page_t} p ON p.id = sp.page_ptr_id"
+        if by_entry:
+            cursor.execute(
+                f"SELECT e.id, p.id, p.path, sp.date_delivered, sp.speaker_id, sp.org_level {select} "
+                f"JOIN {entries} e ON e.object_id = CAST(p.id AS varchar(255)) "
+                f"AND e.content_type_id IN ({', '.join(['%s'] * len(content_types))}) WHERE p.live = %s",
+                [*content_types, True],
+            )
+        else:
+            cursor.execute(f"SELECT p.id, p.id, p.path, sp.date_delivered, sp.speaker_id, sp.org_level {select} "
+                           f"WHERE p.live = %s", [True])
+        by_page = {}
+        for entry_id, page_id, path, delivered, speaker_id, org_level in cursor.fetchall():
+            if restricted and path.startswith(restricted):
+                continue
+            if isinstance(delivered, str):
+                delivered = datetime.date.fromisoformat(delivered[:10])
+            page[entry_id] = page_id
+            by_page[page_id] = entry_id
+            date[entry_id] = delivered.isoformat() if delivered else ""
+            year[entry_id] = f"{delivered.year:04d}" if delivered else ""
+            date_key[entry_id] = -delivered.toordinal() if delivered else 0
+            speaker[entry_id] = speaker_id
+            level[entry_id] = org_level or "unknown"
+        cursor.execute(f"SELECT content_object_id, tag_id FROM {link_t} ORDER BY id")
+        tagged = {}
+        for page_id, tag_id in cursor.fetchall():
+            entry_id = by_page.get(page_id)
+            if entry_id is not None:
+                tagged.setdefault(entry_id, []).append(tag_id)
+        cursor.execute(f"SELECT id, name FROM {Speaker._meta.db_table}")
+        speaker_names = dict(cursor.fetchall())
+        cursor.execute(f"SELECT id, name FROM {tag_t} WHERE id IN (SELECT tag_id FROM {link_t})")
+        tag_names = dict(cursor.fetchall())
+    for entry_id in page:
+        topics[entry_id] = tuple(tagged.get(entry_id, ()))
+    return SpeechCatalog(token, page, year, date, date_key, speaker, level, topics, speaker_names, tag_names)
