@@ -86,7 +86,7 @@ stop() {
 }
 
 case "${1:-start}" in
-  start) start ;;
+  start) exec 9>"$ES_STATE_DIR.lock"; flock 9; start ;;  # one start at a time (parallel test runs share it)
   stop) stop ;;
   fetch) fetch ;;
   *) echo "usage: $0 start|stop|fetch" >&2; exit 2 ;;

@@ -24,7 +24,8 @@ from search.models import IndexGeneration
 @dataclass(frozen=True)
 class SpeechCatalog:
     token: int | None
-    page: dict  # key (entry id or page id) -> page id
+    page: dict  # key (entry id or page id) -> page id; only public speeches are keys
+    # The rest are read with [key] for keys of `page` only: lists indexed by key, or dicts (see _dense).
     year: dict  # key -> "2024", or "" without a date
     date: dict  # key -> ISO date or ""
     date_key: dict  # key -> sort key putting later dates first, missing dates last
@@ -94,7 +95,12 @@ def _build(token, by_entry, using):
         else:
             cursor.execute(f"SELECT p.id, p.id, p.path, sp.date_delivered, sp.speaker_id, sp.org_level {select} "
                            f"WHERE p.live = %s", [True])
-        by_page = {}
+        by_page, canonical = {}, {}
+
+        def same(value):
+            """One object per distinct value, so counting compares identities and stays in cache."""
+            return canonical.setdefault(value, value)
+
         for entry_id, page_id, path, delivered, speaker_id, org_level in cursor.fetchall():
             if restricted and path.startswith(restricted):
                 continue
@@ -103,10 +109,10 @@ def _build(token, by_entry, using):
             page[entry_id] = page_id
             by_page[page_id] = entry_id
             date[entry_id] = delivered.isoformat() if delivered else ""
-            year[entry_id] = f"{delivered.year:04d}" if delivered else ""
+            year[entry_id] = same(f"{delivered.year:04d}" if delivered else "")
             date_key[entry_id] = -delivered.toordinal() if delivered else 0
-            speaker[entry_id] = speaker_id
-            level[entry_id] = org_level or "unknown"
+            speaker[entry_id] = same(speaker_id)
+            level[entry_id] = same(org_level or "unknown")
         cursor.execute(f"SELECT content_object_id, tag_id FROM {link_t} ORDER BY id")
         tagged = {}
         for page_id, tag_id in cursor.fetchall():
@@ -118,5 +124,17 @@ def _build(token, by_entry, using):
         cursor.execute(f"SELECT id, name FROM {tag_t} WHERE id IN (SELECT tag_id FROM {link_t})")
         tag_names = dict(cursor.fetchall())
     for entry_id in page:
-        topics[entry_id] = tuple(tagged.get(entry_id, ()))
-    return SpeechCatalog(token, page, year, date, date_key, speaker, level, topics, speaker_names, tag_names)
+        topics[entry_id] = same(tuple(tagged.get(entry_id, ())))
+    return SpeechCatalog(token, page, *map(_dense, (year, date, date_key, speaker, level, topics)), speaker_names,
+                         tag_names)
+
+
+def _dense(mapping):
+    """A list indexed by key when the keys are dense enough (index entry and page ids usually are): lookups then
+    skip hashing and the values sit together in memory. Otherwise the dict itself."""
+    if not mapping or max(mapping) > 4 * len(mapping) + 4096:
+        return mapping
+    values = [None] * (max(mapping) + 1)
+    for key, value in mapping.items():
+        values[key] = value
+    return values

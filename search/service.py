@@ -8,7 +8,7 @@ import html
 import re
 from collections import Counter
 from dataclasses import dataclass
-from itertools import chain
+from itertools import accumulate, chain
 from types import SimpleNamespace
 
 import orjson
@@ -102,7 +102,7 @@ def parse_params(data):
 
 # --- snippets ---------------------------------------------------------------------------------
 
-_PASSAGE_END = re.compile(r"[。！？!?；;\n]")
+_PASSAGE_SPLIT = re.compile(r"(?<=[。！？!?；;\n])")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
@@ -150,9 +150,9 @@ def best_snippet(text, terms, width=SNIPPET_CHARS):
     if not text.strip():
         return ""
     pattern = _term_pattern(terms)
-    ends = [m.end() for m in _PASSAGE_END.finditer(text)]
-    if not ends or ends[-1] < len(text):
-        ends.append(len(text))
+    ends = list(accumulate(map(len, _PASSAGE_SPLIT.split(text))))  # where each passage ends
+    if len(ends) > 1 and ends[-1] == ends[-2]:
+        ends.pop()
     if pattern is None:
         return html.escape(text[: ends[0]].strip()[:width])
     found = {}
@@ -196,31 +196,53 @@ def _as_date(value):
 def _search_catalog(backend, parsed, params):
     """(total, count, hits, facets) with the all-words-then-any-word fallback, the same for every backend.
 
-    The engine gives every match with its score (index entry ids from the databases, page ids from
-    Elasticsearch); the catalog (search.catalog) keeps out what is not live and public and supplies filter and
-    facet values, so counting and filtering are dictionary lookups.
+    The engine gives the matches (index entry ids from the databases, page ids from Elasticsearch); the catalog
+    (search.catalog) keeps out what is not live and public and supplies filter and facet values, so counting and
+    filtering are dictionary lookups. Without filters, a relevance page needs the scores of the best few
+    entries only, and the database ranks those itself (as cheap as a bare ranked MATCH).
     """
     by_entry = hasattr(backend, "entry_scores") and not parsed.is_empty
     catalog = speech_catalog(by_entry=by_entry)
-    modes = [("all", 1.0)]
-    if len(parsed.groups) > 1:
-        modes.append(("any", ANY_MATCH_PENALTY))
-    ids, score_of, factor = [], {}, 1.0
-    for mode, mode_factor in modes:
-        factor = mode_factor
+    engine_ranks = by_entry and params.sort == "relevance" and not params.has_filters
+    modes = [("all", 1.0)] + ([("any", ANY_MATCH_PENALTY)] if len(parsed.groups) > 1 else [])
+    ids, score_of, mode, factor = [], None, "all", 1.0
+    for mode_factor in modes:
+        mode, factor = mode_factor
         if parsed.is_empty:
             # Browsing by filters only (e.g. a topic link): every speech, score 0.
             score_of = dict.fromkeys(catalog.page, 0.0)
+            found = score_of
+        elif engine_ranks:
+            found = backend.entry_ids(parsed, mode)
         elif by_entry:
-            score_of = dict(backend.entry_scores(parsed, mode))
+            found = score_of = dict(backend.entry_scores(parsed, mode))
         else:
-            score_of = {int(pk): score for pk, score in backend.match_scores(SpeechPage, parsed, mode=mode).items()}
-        ids = list(filter(catalog.page.__contains__, score_of))
+            found = score_of = {int(pk): score
+                                for pk, score in backend.match_scores(SpeechPage, parsed, mode=mode).items()}
+        ids = list(filter(catalog.page.__contains__, found))
         if ids:
             break
     if not ids:
         return 0, 0, [], {}
 
+    passing = _filters(catalog, ids, params)
+    facets = _facet_counts(catalog, passing)
+    matched = passing()
+    want = params.page * params.page_size
+    top = None
+    if engine_ranks:
+        top, score_of = _engine_top(backend, parsed, mode, catalog, want)
+        if top is None:
+            score_of = dict(backend.entry_scores(parsed, mode))
+    if top is None:
+        top = _ranked(matched, score_of, catalog, params.sort, want)
+    start = (params.page - 1) * params.page_size
+    hits = [(catalog.page[e], score_of[e] * factor, catalog.date[e]) for e in top[start:want]]
+    return len(ids), len(matched), hits, facets
+
+
+def _filters(catalog, ids, params):
+    """passing(skip=None): the matches that pass every filter but `skip` (facets ignore their own filter)."""
     chosen = {}
     if params.year:
         year = f"{params.year:04d}"
@@ -240,6 +262,10 @@ def _search_catalog(backend, parsed, params):
             return ids
         return set.intersection(*sets) if len(sets) > 1 else sets[0]
 
+    return passing
+
+
+def _facet_counts(catalog, passing):
     def named(counter, names):
         out = Counter()
         for key, n in counter.items():
@@ -255,24 +281,37 @@ def _search_catalog(backend, parsed, params):
                        catalog.tag_names),
     }
     facets["year"].pop("", None)
-    matched = passing()
+    return facets
+
+
+def _order_key(score_of, catalog):
+    """Display order: score, then later date (missing last), then newer page."""
     page_of, date_key = catalog.page, catalog.date_key
+    return lambda e: (-score_of[e], date_key[e], -page_of[e])
 
-    def order(e):
-        return (-score_of[e], date_key[e], -page_of[e])
 
-    want = params.page * params.page_size
-    if params.sort == "date":
-        top = sorted(matched, key=lambda e: (date_key[e], -score_of[e], -page_of[e]))[:want]
-    else:
-        top = heapq.nlargest(want, matched, key=score_of.__getitem__)
-        if len(top) == want:
-            edge = score_of[top[-1]]  # take every entry tied with the last one, then order ties by date
-            top = [e for e in matched if score_of[e] >= edge]
-        top = sorted(top, key=order)[:want]
-    start = (params.page - 1) * params.page_size
-    hits = [(page_of[e], score_of[e] * factor, catalog.date[e]) for e in top[start:want]]
-    return len(ids), len(matched), hits, facets
+def _ranked(matched, score_of, catalog, sort, want):
+    """The first `want` matches in display order."""
+    if sort == "date":
+        page_of, date_key = catalog.page, catalog.date_key
+        return sorted(matched, key=lambda e: (date_key[e], -score_of[e], -page_of[e]))[:want]
+    top = heapq.nlargest(want, matched, key=score_of.__getitem__)
+    if len(top) == want:
+        edge = score_of[top[-1]]  # every entry tied with the last one, so ties are ordered by date
+        top = [e for e in matched if score_of[e] >= edge]
+    return sorted(top, key=_order_key(score_of, catalog))[:want]
+
+
+def _engine_top(backend, parsed, mode, catalog, want):
+    """(first `want` public matches in display order, their scores) from the database's own top-N, or
+    (None, None) when that top-N cannot prove the page (too few public entries in it, or a tie at its edge)."""
+    limit = want * 2 + 20
+    rows = backend.entry_scores(parsed, mode, limit=limit)
+    score_of = dict(rows)
+    kept = [e for e, _score in rows if e in catalog.page]
+    if len(rows) == limit and (len(kept) < want or score_of[kept[want - 1]] <= rows[-1][1]):
+        return None, None
+    return sorted(kept, key=_order_key(score_of, catalog))[:want], score_of
 
 
 def _facet_list(counter, labels=None):

@@ -44,7 +44,8 @@ class ChinesePostgresSearchBackend(ChineseSearchMixin, pg.PostgresSearchBackend)
     vendor = "postgresql"
     index_class = ChinesePostgresIndex
 
-    def match_sql(self, model, parsed, mode="all", title_only=False, content_type_ids=None, key="object_id"):
+    def match_sql(self, model, parsed, mode="all", title_only=False, content_type_ids=None, key="object_id",
+                  scored=True):
         parts = tsquery_parts(parsed, mode)
         if not parts:
             return None, []
@@ -54,9 +55,12 @@ class ChinesePostgresSearchBackend(ChineseSearchMixin, pg.PostgresSearchBackend)
             conditions = ["title @@ to_tsquery('simple', %s)" for _ in parts]
         else:
             conditions = ["(title @@ to_tsquery('simple', %s) OR body @@ to_tsquery('simple', %s))" for _ in parts]
-        sql = [f"SELECT {key}, {TITLE_WEIGHT} * ts_rank(title, q.query) + ts_rank(body, q.query) AS score "
-               f"FROM {entry}, to_tsquery('simple', %s) AS q(query) WHERE TRUE"]
-        params = [whole]
+        if scored:
+            sql = [f"SELECT {key}, {TITLE_WEIGHT} * ts_rank(title, q.query) + ts_rank(body, q.query) AS score "
+                   f"FROM {entry}, to_tsquery('simple', %s) AS q(query) WHERE TRUE"]
+            params = [whole]
+        else:
+            sql, params = [f"SELECT {key} FROM {entry} WHERE TRUE"], []
         if model is not None:
             ct_ids = content_type_ids or self.content_type_ids(model)
             sql.append(f"AND content_type_id IN ({', '.join(['%s'] * len(ct_ids))})")
@@ -71,11 +75,24 @@ class ChinesePostgresSearchBackend(ChineseSearchMixin, pg.PostgresSearchBackend)
             params += [phrase.key, phrase.key]
         return " ".join(sql), params
 
-    def entry_scores(self, parsed, mode="all"):
-        """[(index entry id, score)] for every entry of any model matching the parsed query."""
+    def entry_scores(self, parsed, mode="all", limit=None):
+        """[(index entry id, score)] for the entries of any model matching the parsed query; with a limit, the
+        best `limit` of them, best first."""
         sql, params = self.match_sql(None, parsed, mode, key="id")
+        if sql is None:
+            return []
+        if limit:
+            sql += " ORDER BY score DESC LIMIT %s"
+            params = [*params, int(limit)]
+        with self.connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return cursor.fetchall()
+
+    def entry_ids(self, parsed, mode="all"):
+        """Ids of every index entry (any model) matching the parsed query, unranked."""
+        sql, params = self.match_sql(None, parsed, mode, key="id", scored=False)
         if sql is None:
             return []
         with self.connection.cursor() as cursor:
             cursor.execute(sql, params)
-            return cursor.fetchall()
+            return [row[0] for row in cursor.fetchall()]

@@ -95,18 +95,38 @@ class ChineseSQLiteSearchBackend(ChineseSearchMixin, lite.SQLiteSearchBackend):
             params = [*params, phrase.key, phrase.key]
         return sql, params
 
-    def entry_scores(self, parsed, mode="all"):
-        """[(index entry id, score)] for every entry of any model matching the parsed query (a bare FTS5 MATCH
-        when there is no quoted phrase)."""
+    def _entry_sql(self, select, parsed, mode):
         expression = fts5_expression(parsed, mode)
         if not expression:
-            return []
+            return None, []
         fts = f"{IndexEntry._meta.db_table}_fts"
-        sql = [f"SELECT {fts}.rowid, -bm25({fts}, 0.0, 1.0, {TITLE_WEIGHT}) FROM {fts}"]
+        sql = [select.format(fts=fts) + f" FROM {fts}"]
         if parsed.phrases:
             sql.append(f"CROSS JOIN {IndexEntry._meta.db_table} e ON e.id = {fts}.rowid")
         sql.append(f"WHERE {fts} MATCH %s")
         sql, params = self._with_phrases(sql, [f"{{title body}} : ({expression})"], parsed)
+        return " ".join(sql), params
+
+    def entry_scores(self, parsed, mode="all", limit=None):
+        """[(index entry id, score)] for the entries of any model matching the parsed query; with a limit, the
+        best `limit` of them, best first (a bare FTS5 MATCH … ORDER BY bm25 LIMIT without a quoted phrase)."""
+        sql, params = self._entry_sql(f"SELECT {{fts}}.rowid, -bm25({{fts}}, 0.0, 1.0, {TITLE_WEIGHT}) AS score",
+                                      parsed, mode)
+        if sql is None:
+            return []
+        if limit:
+            sql += " ORDER BY score DESC LIMIT %s"
+            params = [*params, int(limit)]
         with self.connection.cursor() as cursor:
-            cursor.execute(" ".join(sql), params)
+            cursor.execute(sql, params)
             return cursor.fetchall()
+
+    def entry_ids(self, parsed, mode="all"):
+        """Ids of every index entry (any model) matching the parsed query, unranked (no bm25 is computed)."""
+        sql, params = self._entry_sql("SELECT group_concat({fts}.rowid)", parsed, mode)
+        if sql is None:
+            return []
+        with self.connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            joined = cursor.fetchone()[0]
+        return list(map(int, joined.split(","))) if joined else []

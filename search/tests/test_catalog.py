@@ -111,3 +111,22 @@ def test_missing_generation_row_is_recreated(client, two_speeches):
     IndexGeneration.objects.all().delete()
     assert search(client)["count"] == 2
     assert IndexGeneration.objects.filter(pk=1).exists()
+
+
+def test_best_ranked_entries_that_are_not_public_do_not_hide_public_ones(client, speech_index):
+    """The database's own top-N is mostly drafts here (title matches outrank body matches), so the page must
+    come from ranking every public match instead."""
+    for n in range(45):
+        SpeechPageFactory(parent=speech_index, slug=f"draft-{n}", title=f"职工书屋草稿{n}", live=False,
+                          body=[("paragraph", "<p>职工书屋。</p>")])
+    public = []
+    for n in range(12):
+        page = SpeechPageFactory(parent=speech_index, slug=f"pub-{n}", title=f"读书活动讲话{n}",
+                                 date_delivered=datetime.date(2024, 1, 1) + datetime.timedelta(days=n),
+                                 body=[("paragraph", "<p>建好职工书屋。</p>")])
+        page.save_revision().publish()
+        public.append(page.title)
+    first, second = search(client), search(client, page="2")
+    assert first["count"] == 12
+    titles = [r["title"] for r in first["results"]] + [r["title"] for r in second["results"]]
+    assert titles == public[::-1]  # equal scores: later dates first
