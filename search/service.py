@@ -1,6 +1,5 @@
 """Speech search used by the /search/ page and the JSON API: parameters, ranking, filters, facets, snippets."""
 
-import bisect
 import datetime
 import functools
 import heapq
@@ -8,7 +7,7 @@ import html
 import re
 from collections import Counter
 from dataclasses import dataclass
-from itertools import accumulate, chain
+from itertools import chain
 from types import SimpleNamespace
 
 import orjson
@@ -102,7 +101,8 @@ def parse_params(data):
 
 # --- snippets ---------------------------------------------------------------------------------
 
-_PASSAGE_SPLIT = re.compile(r"(?<=[。！？!?；;\n])")
+_PASSAGE_ENDERS = "。！？!?；;\n"
+_PASSAGE_END = re.compile(f"[{_PASSAGE_ENDERS}]")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
@@ -144,29 +144,32 @@ def highlight(text, terms):
 def best_snippet(text, terms, width=SNIPPET_CHARS):
     """The passage matching the most distinct terms (longer terms count more), trimmed and highlighted.
 
-    Works on the original text (full-width punctuation kept): passages end at 。！？；or a line break.
+    Works on the original text (full-width punctuation kept): passages end at 。！？；or a line break. Only the
+    passages holding a match are delimited, so the cost follows the matches, not the length of the speech.
     """
-    text = _CONTROL.sub(" ", text or "")
-    if not text.strip():
-        return ""
+    text = text or ""
     pattern = _term_pattern(terms)
-    ends = list(accumulate(map(len, _PASSAGE_SPLIT.split(text))))  # where each passage ends
-    if len(ends) > 1 and ends[-1] == ends[-2]:
-        ends.pop()
     if pattern is None:
-        return html.escape(text[: ends[0]].strip()[:width])
-    found = {}
+        text = _CONTROL.sub(" ", text)
+        end = _PASSAGE_END.search(text)
+        return html.escape(text[: end.end() if end else len(text)].strip()[:width])
+    found, first_match, passage_end = {}, {}, -1
     for match in pattern.finditer(text):
-        found.setdefault(bisect.bisect_right(ends, match.start()), set()).add(clean_text(match.group(0)).lower())
-    best_index, best_score = None, 0.0
-    for index in sorted(found):
-        score = sum(len(f) for f in found[index]) + 0.01 * len(found[index])
+        if match.start() >= passage_end:
+            end = _PASSAGE_END.search(text, match.start())
+            passage_end = end.end() if end else len(text)
+            first_match[passage_end] = match.start()
+        found.setdefault(passage_end, set()).add(clean_text(match.group(0)).lower())
+    best_end, best_score = None, 0.0
+    for end in found:  # in text order: the first of equally good passages wins
+        score = sum(len(f) for f in found[end]) + 0.01 * len(found[end])
         if score > best_score:
-            best_index, best_score = index, score
-    if best_index is None:
-        lead = " ".join(text.split())
+            best_end, best_score = end, score
+    if best_end is None:
+        lead = " ".join(_CONTROL.sub(" ", text).split())
         return html.escape(lead[:width]) + ("…" if len(lead) > width else "")
-    best = text[ends[best_index - 1] if best_index else 0 : ends[best_index]].strip()
+    start = 1 + max(text.rfind(char, 0, first_match[best_end]) for char in _PASSAGE_ENDERS)
+    best = _CONTROL.sub(" ", text[start:best_end]).strip()
     if len(best) > width:
         first = pattern.search(best)
         start = max(0, min(first.start() - width // 3, len(best) - width))
