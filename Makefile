@@ -127,7 +127,9 @@ audit-pages: install node_modules/.installed
 # Central into ~/.cache/portal-es and starts it, or reuses a running one). A server that cannot be fetched or
 # started fails the run. search/tests/es (Elasticsearch-only tests) also run in test-sqlite/test-postgres.
 ES_PYTEST = -m pytest -q -p search.tests.es.plugin search/tests --ignore=search/tests/es \
-	--deselect search/tests/test_backend.py::test_backend_matches_database $(PYTEST_ARGS)
+	--deselect search/tests/test_backend.py::test_backend_matches_database \
+	--deselect search/tests/test_backend.py::test_update_index_shares_analysis_between_processes_with_identical_entries \
+	$(PYTEST_ARGS)
 .PHONY: test-elasticsearch
 test-elasticsearch: install
 	@echo "==> 测试（Elasticsearch）"

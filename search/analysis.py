@@ -6,11 +6,15 @@ jieba itself stays the reference and is used for keyword extraction and POS tagg
 Everything is loaded once per process, lazily, under a lock; ``reload()`` picks up editor-managed words.
 """
 
+import contextlib
 import functools
+import multiprocessing
+import os
 import re
 import threading
 import time
 import unicodedata
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -184,13 +188,18 @@ def stop_words():
 
 _FOLD = {0x3000: " ", **{c: " " for c in range(0x20) if c not in (9, 10, 13)}, 0x7F: " "}
 _FOLD.update({c: chr(c - 0xFEE0) for c in range(0xFF01, 0xFF5F)})
+# The same folding as a table indexed by code point: str.translate reads a list twice as fast as a dict (code
+# points past the table, such as emoji, raise IndexError, which translate takes as "unchanged").
+_FOLD_TABLE = list(range(0x10000))
+for _code, _char in _FOLD.items():
+    _FOLD_TABLE[_code] = ord(_char)
 
 
 def clean_text(text):
     """Full-width letters, digits and punctuation to half-width; no control characters or NUL."""
     if not text:
         return ""
-    return str(text).translate(_FOLD)
+    return str(text).translate(_FOLD_TABLE)
 
 
 def normalize_token(token):
@@ -265,6 +274,10 @@ def analyse_for_index(text):
     is checked against the text with spaces removed.
     """
     check_version()
+    return _analyse_for_index(text)
+
+
+def _analyse_for_index(text):
     text = clean_text(text)
     if not text.strip():
         return ""
@@ -274,6 +287,58 @@ def analyse_for_index(text):
         return head + " |"
     tail = " | ".join(p for word in subwords for p in _word_parts(word))
     return f"{head} | {tail} |"
+
+
+# --- batches: update_index analyses on every core ---------------------------------------------
+
+PARALLEL_MIN_CHARS = 1_000_000  # smaller batches (a publish, a small import) are analysed in-process
+_pool = None
+_pool_workers = 0
+
+
+@contextlib.contextmanager
+def parallel_analysis(workers=None):
+    """Inside this block, large batches of index text (analyse_many_for_index) are shared between this process
+    and `workers` forked processes (default: one per extra core). For management commands such as
+    update_index; web workers never fork. The segmenter is loaded before the fork, so every process uses the
+    same dictionary; the forked processes only segment text (no database, no cache)."""
+    global _pool, _pool_workers
+    workers = (os.cpu_count() or 1) - 1 if workers is None else workers
+    if workers < 1 or _pool is not None:
+        yield
+        return
+    check_version()
+    _engine()
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+        _pool, _pool_workers = pool, workers
+        try:
+            yield
+        finally:
+            _pool, _pool_workers = None, 0
+
+
+def _analyse_texts(texts):
+    return [_analyse_for_index(text) for text in texts]
+
+
+def analyse_many_for_index(texts):
+    """analyse_for_index for a list of texts, in the same order; parallel inside parallel_analysis()."""
+    check_version()
+    total = sum(map(len, texts))
+    if _pool is None or total < PARALLEL_MIN_CHARS:
+        return _analyse_texts(texts)
+    parts, current, size, share = [], [], 0, total / (_pool_workers + 1)
+    for text in texts:
+        current.append(text)
+        size += len(text)
+        if size >= share and len(parts) < _pool_workers:
+            parts.append(current)
+            current, size = [], 0
+    parts.append(current)
+    # This process takes the last share while the others work on theirs.
+    futures = [_pool.submit(_analyse_texts, part) for part in parts[:-1]]
+    mine = _analyse_texts(parts[-1])
+    return [text for future in futures for text in future.result()] + mine
 
 
 def phrase_key(text):

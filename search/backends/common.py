@@ -10,7 +10,15 @@ from modelsearch.index import AutocompleteField, SearchField
 from modelsearch.query import And, Boost, Fuzzy, MatchAll, Not, Or, Phrase, PlainText
 from modelsearch.utils import get_descendants_content_types_pks
 
-from search.analysis import ParsedQuery, QueryPhrase, analyse_for_index, analyse_query, phrase_key, segment
+from search.analysis import (
+    ParsedQuery,
+    QueryPhrase,
+    analyse_for_index,
+    analyse_many_for_index,
+    analyse_query,
+    phrase_key,
+    segment,
+)
 
 IndexEntry = get_app_config().get_model("IndexEntry", require_ready=False)
 
@@ -256,10 +264,22 @@ class SinglePassIndexerMixin:
         return pieces
 
     def _analysed(self, kind):
-        return [(analyse_for_index(value), weight) for k, weight, value in self._pieces if k == kind and value]
+        analysed = self.__dict__.get("_analysed_pieces")
+        if analysed is None:
+            analysed = self._analysed_pieces = [analyse_for_index(value) for _k, _w, value in self._pieces]
+        return [(text, weight) for (k, weight, value), text in zip(self._pieces, analysed, strict=True)
+                if k == kind and value]
 
     def _joined(self, kind):
         return " ".join(text for text, _weight in self._analysed(kind))
+
+
+def analyse_indexers(indexers):
+    """Analyse every text of a batch of indexers in one call (shared between cores inside update_index)."""
+    todo = [indexer for indexer in indexers if "_analysed_pieces" not in indexer.__dict__]
+    analysed = iter(analyse_many_for_index([value for indexer in todo for _k, _w, value in indexer._pieces]))
+    for indexer in todo:
+        indexer._analysed_pieces = [next(analysed) for _piece in indexer._pieces]
 
 
 def _indexer_values(indexers):

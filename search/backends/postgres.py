@@ -3,7 +3,14 @@
 from django.utils.functional import cached_property
 from modelsearch.backends.database.postgres import postgres as pg
 
-from search.backends.common import TITLE_WEIGHT, ChineseSearchMixin, IndexEntry, SinglePassIndexerMixin, tsquery_parts
+from search.backends.common import (
+    TITLE_WEIGHT,
+    ChineseSearchMixin,
+    IndexEntry,
+    SinglePassIndexerMixin,
+    analyse_indexers,
+    tsquery_parts,
+)
 
 
 class SegmentingPostgresIndexer(SinglePassIndexerMixin, pg.ObjectIndexer):
@@ -32,8 +39,11 @@ class ChinesePostgresIndex(pg.PostgresIndex):
     def _refresh_title_norms(self, full=False):
         """Not used: titles are weighted in the rank expression directly."""
     def add_items(self, model, objs):
+        # modelsearch builds the indexers itself: hand it ours, analysed as one batch.
+        indexers = {id(obj): SegmentingPostgresIndexer(obj, self.backend) for obj in objs}
+        analyse_indexers(indexers.values())
         original = pg.ObjectIndexer
-        pg.ObjectIndexer = SegmentingPostgresIndexer
+        pg.ObjectIndexer = lambda obj, _backend: indexers[id(obj)]
         try:
             super().add_items(model, objs)
         finally:

@@ -10,6 +10,7 @@ from search.backends.common import (
     IndexEntry,
     SinglePassIndexerMixin,
     _indexer_values,
+    analyse_indexers,
     fts5_expression,
 )
 
@@ -37,6 +38,7 @@ class ChineseSQLiteIndex(lite.SQLiteIndex):
         indexers = [SegmentingSQLiteIndexer(obj, self.backend) for obj in objs]
         if not indexers:
             return
+        analyse_indexers(indexers)
         content_type_pk = get_content_type_pk(model)
         data = _indexer_values(indexers)
         existing = dict(

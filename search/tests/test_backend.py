@@ -122,3 +122,32 @@ def test_empty_query_matches_nothing(speech_index):
     SpeechPageFactory(parent=speech_index).save_revision().publish()
     assert analyse_query("\u3000").is_empty
     assert SpeechPage.objects.live().search("\u3000").count() == 0
+
+
+def test_update_index_shares_analysis_between_processes_with_identical_entries(imported_corpus, monkeypatch):
+    """update_index analyses large batches in forked processes too; the index must not change by a byte."""
+    from search import analysis
+    from search.backends.common import IndexEntry
+
+    def entries():
+        return {(e.content_type_id, e.object_id): (str(e.title), str(e.body), str(e.autocomplete))
+                for e in IndexEntry.objects.all()}
+
+    monkeypatch.setattr(analysis, "PARALLEL_MIN_CHARS", 10**12)
+    call_command("update_index", verbosity=0)
+    serial = entries()
+
+    submitted = []
+
+    class CountingPool(analysis.ProcessPoolExecutor):
+        def submit(self, *args, **kwargs):
+            submitted.append(len(args[1]))
+            return super().submit(*args, **kwargs)
+
+    monkeypatch.setattr(analysis, "PARALLEL_MIN_CHARS", 0)
+    monkeypatch.setattr(analysis, "ProcessPoolExecutor", CountingPool)
+    IndexEntry.objects.all().delete()
+    with analysis.parallel_analysis(workers=1):
+        call_command("update_index", verbosity=0)
+    assert submitted and sum(submitted) > 0  # texts really went to the other process
+    assert entries() == serial and len(serial) > 17
