@@ -224,6 +224,24 @@ class ChineseSearchMixin:
         """
         raise NotImplementedError
 
+    def entry_scores_sql(self, parsed, mode="all"):
+        """(SQL selecting index entry id, score; params) for the entries of any model matching the parsed query,
+        or (None, [])."""
+        raise NotImplementedError
+
+    def entry_scores(self, parsed, mode="all", limit=None):
+        """[(index entry id, score)] for the entries of any model matching the parsed query; with a limit, the
+        best `limit` of them, best first."""
+        sql, params = self.entry_scores_sql(parsed, mode)
+        if sql is None:
+            return []
+        if limit:
+            sql += " ORDER BY score DESC LIMIT %s"
+            params = [*params, int(limit)]
+        with self.connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return cursor.fetchall()
+
     def match_scores(self, model, parsed, mode="all", title_only=False, content_type_ids=None, limit=None):
         """{object_id (str): score (higher is better)}."""
         sql, params = self.match_sql(model, parsed, mode, title_only, content_type_ids)

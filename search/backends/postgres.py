@@ -85,18 +85,8 @@ class ChinesePostgresSearchBackend(ChineseSearchMixin, pg.PostgresSearchBackend)
             params += [phrase.key, phrase.key]
         return " ".join(sql), params
 
-    def entry_scores(self, parsed, mode="all", limit=None):
-        """[(index entry id, score)] for the entries of any model matching the parsed query; with a limit, the
-        best `limit` of them, best first."""
-        sql, params = self.match_sql(None, parsed, mode, key="id")
-        if sql is None:
-            return []
-        if limit:
-            sql += " ORDER BY score DESC LIMIT %s"
-            params = [*params, int(limit)]
-        with self.connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            return cursor.fetchall()
+    def entry_scores_sql(self, parsed, mode="all"):
+        return self.match_sql(None, parsed, mode, key="id")
 
     def entry_ids(self, parsed, mode="all"):
         """Ids of every index entry (any model) matching the parsed query, unranked."""

@@ -109,19 +109,9 @@ class ChineseSQLiteSearchBackend(ChineseSearchMixin, lite.SQLiteSearchBackend):
         sql, params = self._with_phrases(sql, [f"{{title body}} : ({expression})"], parsed)
         return " ".join(sql), params
 
-    def entry_scores(self, parsed, mode="all", limit=None):
-        """[(index entry id, score)] for the entries of any model matching the parsed query; with a limit, the
-        best `limit` of them, best first (a bare FTS5 MATCH … ORDER BY bm25 LIMIT without a quoted phrase)."""
-        sql, params = self._entry_sql(f"SELECT {{fts}}.rowid, -bm25({{fts}}, 0.0, 1.0, {TITLE_WEIGHT}) AS score",
-                                      parsed, mode)
-        if sql is None:
-            return []
-        if limit:
-            sql += " ORDER BY score DESC LIMIT %s"
-            params = [*params, int(limit)]
-        with self.connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            return cursor.fetchall()
+    def entry_scores_sql(self, parsed, mode="all"):
+        # Without a quoted phrase, a bare FTS5 MATCH (… ORDER BY bm25 LIMIT with a limit).
+        return self._entry_sql(f"SELECT {{fts}}.rowid, -bm25({{fts}}, 0.0, 1.0, {TITLE_WEIGHT}) AS score", parsed, mode)
 
     def entry_ids(self, parsed, mode="all"):
         """Ids of every index entry (any model) matching the parsed query, unranked (no bm25 is computed)."""
