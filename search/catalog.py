@@ -64,7 +64,7 @@ def speech_catalog(by_entry=True, using=DEFAULT_DB_ALIAS):
     """The current catalog, keyed by index entry id (by_entry) or by page id."""
     token = current_token(using)
     catalog = _catalogs.get((using, by_entry))
-    if catalog is not None and catalog.token == token:
+    if catalog is not None and token is not None and catalog.token == token:
         return catalog
     catalog = _build(token, by_entry, using)
     with _lock:
