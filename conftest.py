@@ -28,7 +28,7 @@ def rebuild_site_skeleton():
 
     from django.apps import apps
 
-    import_module("campaigns.merchants.migrations.0002_default_categories").create_categories(apps, None)
+    import_module("merchants.migrations.0002_default_categories").create_categories(apps, None)
     return home
 
 

@@ -31,7 +31,7 @@ def setup_django(var_dir):
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
-    from campaigns.merchants.models import Category, Merchant
+    from merchants.models import Category, Merchant
 
     Merchant.objects.all().delete()  # a reused PostgreSQL database starts empty too
     for name in CATEGORIES:
@@ -67,8 +67,8 @@ def main():
         setup_django(var_dir)
         from django.db import connection
 
-        from campaigns.merchants.importing import plan_import, write_csv, write_xlsx
-        from campaigns.merchants.models import Merchant
+        from merchants.importing import plan_import, write_csv, write_xlsx
+        from merchants.models import Merchant
 
         print(f"特惠商户导入基准：{ROWS} 行，数据库 {connection.vendor}")
         xlsx = write_xlsx(make_rows(ROWS), instructions=False)

@@ -11,7 +11,7 @@ from wagtail.models import Site
 from home.models import HomePage, SiteSettings, StandardPage
 
 # Apps that add demo content expose `load_demo(home, log)` in a `demo` module.
-DEMO_APPS = ("campaigns", "campaigns.merchants")
+DEMO_APPS = ("campaigns", "merchants")
 CORPUS_DIR = settings.BASE_DIR / "corpus"
 
 

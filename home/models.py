@@ -8,7 +8,7 @@ from wagtail.models import Page
 
 # Apps that contribute a section to the home page expose `home_sections(page, request)`
 # in a `sections` module; each section is a dict with title, url, items and template.
-SECTION_APPS = ("campaigns", "campaigns.merchants")
+SECTION_APPS = ("campaigns", "merchants")
 
 
 class HomePage(Page):

@@ -42,7 +42,7 @@ for page in Page.objects.live().public().filter(depth__gt=1).specific().order_by
         continue
     seen.add(model)
     found.append((str(model._meta.verbose_name), page.url))
-from campaigns.merchants.models import Merchant, MerchantDirectoryPage
+from merchants.models import Merchant, MerchantDirectoryPage
 directory = MerchantDirectoryPage.objects.live().public().first()
 merchant = Merchant.objects.visible().order_by("pk").first()
 if directory and merchant:

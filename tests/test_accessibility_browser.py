@@ -45,8 +45,8 @@ def live_site(site_on_live_server, home_page, speech_index, settings):
     build_public_site(home_page, speech_index)
     # campaigns with their enrolment forms and the merchant directory, from the same demo content as make run
     from campaigns.demo import load_demo as load_campaigns
-    from campaigns.merchants.demo import load_demo as load_merchants
-    from campaigns.merchants.models import Merchant
+    from merchants.demo import load_demo as load_merchants
+    from merchants.models import Merchant
 
     load_campaigns(home_page, lambda message: None)
     load_merchants(home_page, lambda message: None)

@@ -25,7 +25,7 @@ INSTALLED_APPS = [
     "home",
     "speeches",
     "campaigns",
-    "campaigns.merchants",
+    "merchants",
     "search",
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",

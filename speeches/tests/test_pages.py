@@ -12,8 +12,8 @@ from speeches.tests.factories import SpeakerFactory, SpeechPageFactory
 class PageTreeRules(WagtailPageTestCase):
     def test_home(self):
         self.assertAllowedParentPageTypes(HomePage, {Page})
-        from campaigns.merchants.models import MerchantDirectoryPage
         from campaigns.models import CampaignIndexPage
+        from merchants.models import MerchantDirectoryPage
 
         self.assertAllowedSubpageTypes(
             HomePage, {SpeechIndexPage, StandardPage, CampaignIndexPage, MerchantDirectoryPage}

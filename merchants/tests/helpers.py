@@ -4,7 +4,7 @@ import io
 def xlsx_bytes(rows, headings=None):
     from openpyxl import Workbook
 
-    from campaigns.merchants.importing import HEADINGS
+    from merchants.importing import HEADINGS
 
     workbook = Workbook()
     sheet = workbook.active
@@ -19,7 +19,7 @@ def xlsx_bytes(rows, headings=None):
 def csv_bytes(rows, encoding="utf-8", headings=None):
     import csv
 
-    from campaigns.merchants.importing import HEADINGS
+    from merchants.importing import HEADINGS
 
     buffer = io.StringIO(newline="")
     writer = csv.writer(buffer)

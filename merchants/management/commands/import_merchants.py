@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from campaigns.merchants.importing import ImportFileError, import_file
+from merchants.importing import ImportFileError, import_file
 
 
 class Command(BaseCommand):

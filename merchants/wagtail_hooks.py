@@ -8,8 +8,8 @@ from wagtail.admin.widgets import HeaderButton
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import IndexView, SnippetViewSet, SnippetViewSetGroup
 
-from campaigns.merchants import admin_views
-from campaigns.merchants.models import Category, Merchant, MerchantStatus
+from merchants import admin_views
+from merchants.models import Category, Merchant, MerchantStatus
 
 
 class MerchantFilterSet(WagtailFilterSet):

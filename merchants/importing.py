@@ -14,7 +14,7 @@ from pathlib import Path
 from django.db import transaction
 from django.utils import timezone
 
-from campaigns.merchants.validation import normalise_phone, phone_is_valid
+from merchants.validation import normalise_phone, phone_is_valid
 
 # (model field, column heading, other headings accepted on import)
 COLUMNS = [
@@ -103,7 +103,7 @@ class MerchantImport:
         """Write the plan. Refuses (writes nothing) when any row was rejected."""
         from wagtail.search.backends import get_search_backends
 
-        from campaigns.merchants.models import Merchant, pinyin_key
+        from merchants.models import Merchant, pinyin_key
 
         if not self.ok:
             raise ImportFileError(f"有 {len(self.rejected)} 行有错误，未导入任何数据，请修正后重新导入。")
@@ -261,7 +261,7 @@ def _check_row(row_number, cells, mapping, categories):
 
     errors = []
     values = {name: _text(cell(name)) for name in TEXT_FIELDS}
-    from campaigns.merchants.models import Merchant
+    from merchants.models import Merchant
 
     for name in TEXT_FIELDS:
         limit = Merchant._meta.get_field(name).max_length
@@ -300,7 +300,7 @@ def _check_row(row_number, cells, mapping, categories):
 
 def plan_import(data, filename="merchants.xlsx"):
     """Read and check a whole file; nothing is written. Raises ImportFileError for unreadable files."""
-    from campaigns.merchants.models import Category, Merchant
+    from merchants.models import Category, Merchant
 
     table = read_table(data, filename)
     header_row = 1
@@ -405,7 +405,7 @@ def write_csv(rows, encoding="utf-8-sig"):
 
 
 def instruction_lines():
-    from campaigns.merchants.models import Category
+    from merchants.models import Category
 
     categories = "、".join(Category.objects.values_list("name", flat=True))
     return [

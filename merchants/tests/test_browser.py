@@ -8,7 +8,7 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture
 def live_directory(site_on_live_server, home_page):
-    from campaigns.merchants.models import Category, Merchant, MerchantDirectoryPage
+    from merchants.models import Category, Merchant, MerchantDirectoryPage
 
     page = MerchantDirectoryPage(title="特惠商户", slug="merchants")
     home_page.add_child(instance=page)

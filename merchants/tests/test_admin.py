@@ -9,9 +9,9 @@ from django.contrib.auth.models import Group
 from django.core.files.uploadedfile import SimpleUploadedFile
 from openpyxl import load_workbook
 
-from campaigns.merchants import admin_views
-from campaigns.merchants.importing import HEADINGS, plan_import
-from campaigns.merchants.models import Merchant
+from merchants import admin_views
+from merchants.importing import HEADINGS, plan_import
+from merchants.models import Merchant
 
 from .helpers import GOOD_ROWS, csv_bytes, xlsx_bytes
 

@@ -15,7 +15,7 @@ def clean_query(raw):
 
 def matching_ids(query, queryset):
     """Primary keys of merchants in ``queryset`` that match ``query``, best match first."""
-    from campaigns.merchants.models import Merchant
+    from merchants.models import Merchant
 
     query = clean_query(query)
     if not query:

@@ -2,7 +2,7 @@ import re
 
 import pytest
 
-from campaigns.merchants.models import Merchant
+from merchants.models import Merchant
 
 
 def count_in(html):

@@ -1,4 +1,4 @@
-from campaigns.merchants.models import Merchant, MerchantDirectoryPage
+from merchants.models import Merchant, MerchantDirectoryPage
 
 
 def home_sections(page, request):

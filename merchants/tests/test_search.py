@@ -2,7 +2,7 @@
 
 import re
 
-from campaigns.merchants.importing import plan_import
+from merchants.importing import plan_import
 
 from .helpers import GOOD_ROWS, csv_bytes
 

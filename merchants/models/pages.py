@@ -8,7 +8,7 @@ from wagtail.contrib.routable_page.models import RoutablePageMixin, path, re_pat
 from wagtail.fields import RichTextField
 from wagtail.models import Page
 
-from campaigns.merchants.search import clean_query, matching_ids
+from merchants.search import clean_query, matching_ids
 
 from .merchant import Category, Merchant, pinyin_key
 

@@ -11,14 +11,14 @@ def today():
 
 @pytest.fixture
 def categories(db):
-    from campaigns.merchants.models import Category
+    from merchants.models import Category
 
     return {c.name: c for c in Category.objects.all()}
 
 
 @pytest.fixture
 def make_merchant(categories):
-    from campaigns.merchants.models import Merchant
+    from merchants.models import Merchant
 
     def make(name, category="餐饮", **fields):
         fields.setdefault("discount", "持卡消费9折")
@@ -36,7 +36,7 @@ def make_merchant(categories):
 
 @pytest.fixture
 def directory(home_page):
-    from campaigns.merchants.models import MerchantDirectoryPage
+    from merchants.models import MerchantDirectoryPage
 
     page = MerchantDirectoryPage(title="特惠商户", slug="merchants")
     home_page.add_child(instance=page)

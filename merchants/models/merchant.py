@@ -4,7 +4,7 @@ from django.utils import timezone
 from wagtail.admin.panels import FieldPanel, FieldRowPanel, MultiFieldPanel, PageChooserPanel
 from wagtail.search import index
 
-from campaigns.merchants.validation import PHONE_HELP, normalise_phone, validate_phone
+from merchants.validation import PHONE_HELP, normalise_phone, validate_phone
 
 
 def pinyin_key(text):

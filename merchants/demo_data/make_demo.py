@@ -1,6 +1,6 @@
 """Regenerate demo_data/merchants.xlsx (the demo merchants loaded by `make run`).
 
-Run: .venv/bin/python campaigns/merchants/demo_data/make_demo.py
+Run: .venv/bin/python merchants/demo_data/make_demo.py
 """
 
 import datetime
@@ -142,7 +142,7 @@ def main():
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings.dev")
     django.setup()
-    from campaigns.merchants.importing import write_xlsx
+    from merchants.importing import write_xlsx
 
     data = list(rows())
     OUTPUT.write_bytes(write_xlsx(data, instructions=False))

@@ -1,8 +1,8 @@
 from collections import Counter
 
-from campaigns.merchants.demo import DEMO_FILE, load_demo
-from campaigns.merchants.importing import import_file
-from campaigns.merchants.models import Merchant, MerchantDirectoryPage
+from merchants.demo import DEMO_FILE, load_demo
+from merchants.importing import import_file
+from merchants.models import Merchant, MerchantDirectoryPage
 
 
 def test_demo_spreadsheet_imports_without_errors(categories):

@@ -16,7 +16,7 @@ def grant_editorial_permissions(sender, **kwargs):
 
 
 class MerchantsConfig(AppConfig):
-    name = "campaigns.merchants"
+    name = "merchants"
     label = "merchants"
     verbose_name = "特惠商户"
     default_auto_field = "django.db.models.BigAutoField"

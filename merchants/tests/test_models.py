@@ -4,9 +4,9 @@ import pytest
 from django.core.exceptions import ValidationError
 from wagtail.test.utils import WagtailPageTestCase
 
-from campaigns.merchants.models import Merchant, MerchantDirectoryPage, MerchantStatus, pinyin_key
-from campaigns.merchants.validation import phone_is_valid
 from home.models import HomePage
+from merchants.models import Merchant, MerchantDirectoryPage, MerchantStatus, pinyin_key
+from merchants.validation import phone_is_valid
 
 DAY = datetime.timedelta(days=1)
 

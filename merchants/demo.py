@@ -2,8 +2,8 @@
 
 from pathlib import Path
 
-from campaigns.merchants.importing import import_file
-from campaigns.merchants.models import MerchantDirectoryPage
+from merchants.importing import import_file
+from merchants.models import MerchantDirectoryPage
 
 DEMO_FILE = Path(__file__).resolve().parent / "demo_data" / "merchants.xlsx"
 

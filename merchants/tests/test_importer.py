@@ -3,7 +3,7 @@ import datetime
 import pytest
 from django.core.management import CommandError, call_command
 
-from campaigns.merchants.importing import (
+from merchants.importing import (
     HEADINGS,
     ImportFileError,
     export_rows,
@@ -11,7 +11,7 @@ from campaigns.merchants.importing import (
     write_csv,
     write_xlsx,
 )
-from campaigns.merchants.models import Merchant
+from merchants.models import Merchant
 
 from .helpers import GOOD_ROWS, csv_bytes, xlsx_bytes
 

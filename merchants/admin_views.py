@@ -16,8 +16,8 @@ from django.utils import timezone
 from django.views.generic import View
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 
-from campaigns.merchants.importing import ImportFileError, export_rows, plan_import, write_csv, write_xlsx
-from campaigns.merchants.models import Merchant
+from merchants.importing import ImportFileError, export_rows, plan_import, write_csv, write_xlsx
+from merchants.models import Merchant
 
 MAX_UPLOAD = 10 * 1024 * 1024
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
