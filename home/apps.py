@@ -11,7 +11,3 @@ class HomeConfig(AppConfig):
         from home.editorial import ensure_editorial_setup
 
         post_migrate.connect(ensure_editorial_setup, sender=self)
-
-        from portal.pagecache import connect_signals
-
-        connect_signals()

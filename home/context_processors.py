@@ -1,7 +1,7 @@
 from django.utils.functional import SimpleLazyObject
 from wagtail.models import Site
 
-from portal import pagecache
+from core import pagecache
 
 NAV_CACHE_SECONDS = 3600
 
@@ -16,7 +16,7 @@ def site_chrome(request):
 
 def _nav_items(site, request):
     # Keyed by the page-cache generation, which every publish, unpublish, move or page save bumps.
-    cache = pagecache._cache()
+    cache = pagecache.page_cache()
     key = f"nav:{site.pk}:{pagecache.generation()}"
     items = cache.get(key)
     if items is None:

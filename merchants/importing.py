@@ -133,9 +133,9 @@ class MerchantImport:
 
 
 def _purge_page_cache():
-    """Bulk writes send no save signals; refresh the anonymous page cache (portal.pagecache) where installed."""
+    """Bulk writes send no save signals; refresh the anonymous page cache (core.pagecache) where installed."""
     try:
-        from portal.pagecache import purge
+        from core.pagecache import purge
     except ImportError:
         return
     purge()

@@ -10,7 +10,7 @@ graceful_timeout = 20
 preload_app = True
 max_requests = 20000
 max_requests_jitter = 2000
-accesslog = None  # portal.middleware.RequestLogMiddleware writes one line per request
+accesslog = None  # core.middleware.RequestLogMiddleware writes one line per request
 errorlog = "-"
 wsgi_app = "portal.wsgi:application"
 raw_env = ["DJANGO_SETTINGS_MODULE=portal.settings.production"]

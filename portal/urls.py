@@ -6,7 +6,7 @@ from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.contrib.sitemaps.views import sitemap
 from wagtail.documents import urls as wagtaildocs_urls
 
-from portal.api import api_router
+from core.api import api_router
 from speeches.feeds import LatestSpeechesFeed
 
 urlpatterns = [
@@ -18,7 +18,7 @@ urlpatterns = [
     path("api/v2/", api_router.urls),
     path("sitemap.xml", sitemap, name="sitemap"),
     path("speeches/feed/", LatestSpeechesFeed(), name="speech-feed"),
-    path("", include("frontend.urls")),
+    path("", include("core.urls")),
 ]
 
 if settings.DEBUG:
@@ -28,5 +28,5 @@ if settings.DEBUG:
 
 urlpatterns += [path("", include(wagtail_urls))]
 
-handler404 = "portal.views.page_not_found"
-handler500 = "portal.views.server_error"
+handler404 = "core.views.page_not_found"
+handler500 = "core.views.server_error"

@@ -3,7 +3,7 @@ from django.core.management import CommandError, call_command
 from wagtail.images.models import Image
 from wagtail.images.tests.utils import get_test_image_file
 
-from home.backup import row_counts
+from core.backup import row_counts
 from speeches.models import SpeechPage
 
 

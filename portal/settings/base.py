@@ -22,6 +22,7 @@ def env_list(name, default=""):
 
 
 INSTALLED_APPS = [
+    "core",
     "home",
     "speeches",
     "campaigns",
@@ -60,8 +61,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "portal.pagecache.PageCacheMiddleware",
-    "portal.middleware.DatabaseUnavailableMiddleware",
+    "core.pagecache.PageCacheMiddleware",
+    "core.middleware.DatabaseUnavailableMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -70,7 +71,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
-    "portal.middleware.SecurityHeadersMiddleware",
+    "core.middleware.SecurityHeadersMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
 
@@ -200,7 +201,7 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "portal"}}
 
-# Whole-page cache for anonymous visitors (portal/pagecache.py); 0 switches it off.
+# Whole-page cache for anonymous visitors (core/pagecache.py); 0 switches it off.
 PAGE_CACHE_SECONDS = int(os.environ.get("PAGE_CACHE_SECONDS", "600"))
 PAGE_CACHE_PURGE_APPS = ["home", "speeches", "merchants", "wagtailimages", "taggit", "wagtailcore"]
 PAGE_CACHE_PURGE_MODELS = []
@@ -238,11 +239,10 @@ ENROLMENT_KEY_FILE = Path(os.environ.get("ENROLMENT_KEY_FILE", VAR_DIR / "enrolm
 ENROLMENT_RATE_LIMIT = tuple(int(part) for part in os.environ.get("ENROLMENT_RATE_LIMIT", "10/600").split("/"))
 # Dotted path to a callable(mobile=, message=, enrolment=) that sends an SMS; empty disables it.
 ENROLMENT_SMS_HOOK = os.environ.get("ENROLMENT_SMS_HOOK", "")
-CSRF_FAILURE_VIEW = "campaigns.views.csrf_failure"
+CSRF_FAILURE_VIEW = "core.views.csrf_failure"
 
-# Front end and accessibility (frontend app): 长辈模式 switch, robots.txt, Vary: Cookie on HTML.
-INSTALLED_APPS += ["frontend"]
-MIDDLEWARE += ["frontend.middleware.VaryOnCookieMiddleware"]
+# 长辈模式 is rendered per cookie: HTML responses vary on Cookie (core.middleware).
+MIDDLEWARE += ["core.middleware.VaryOnCookieMiddleware"]
 
 # Elasticsearch scale-out (search/backends/elasticsearch.py): ELASTICSEARCH_URL selects it. Text is segmented by
 # jieba in Python and indexed with the server's prebuilt whitespace analyzer; update_index switches an alias.

@@ -43,7 +43,7 @@ SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 WHITENOISE_MAX_AGE = 3600
-MIDDLEWARE = ["portal.middleware.RequestLogMiddleware"] + MIDDLEWARE  # noqa: F405
+MIDDLEWARE = ["core.middleware.RequestLogMiddleware"] + MIDDLEWARE  # noqa: F405
 LOGGING["loggers"]["portal.requests"] = {"level": "INFO"}  # noqa: F405
 LOGGING["formatters"]["plain"]["format"] = "%(asctime)s %(levelname)s %(name)s %(message)s"  # noqa: F405
 

@@ -6,5 +6,5 @@ EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 WAGTAILADMIN_BASE_URL = "http://testserver"
 # Login throttling is exercised by its own test with AXES_ENABLED switched on.
 AXES_ENABLED = False
-# The page cache has its own tests (portal/tests/test_pagecache.py), which switch it on.
+# The page cache has its own tests (core/tests/test_pagecache.py), which switch it on.
 PAGE_CACHE_SECONDS = 0

@@ -121,7 +121,7 @@ def test_404_in_chinese(client, home_page):
 def test_500_page_is_chinese():
     from django.test import RequestFactory
 
-    from portal.views import server_error
+    from core.views import server_error
 
     response = server_error(RequestFactory().get("/"))
     assert response.status_code == 500 and "服务器出了点问题" in response.content.decode()

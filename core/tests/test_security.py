@@ -71,7 +71,7 @@ def test_weak_passwords_rejected(db):
 
 
 def test_request_log_is_one_line_without_query_string(client, home_page, caplog, settings):
-    settings.MIDDLEWARE = ["portal.middleware.RequestLogMiddleware"] + list(settings.MIDDLEWARE)
+    settings.MIDDLEWARE = ["core.middleware.RequestLogMiddleware"] + list(settings.MIDDLEWARE)
     with caplog.at_level(logging.INFO, logger="portal.requests"):
         client.get("/?q=110101199003074514")
     lines = [r.getMessage() for r in caplog.records if r.name == "portal.requests"]

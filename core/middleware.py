@@ -4,6 +4,7 @@ import time
 from django.db import InterfaceError, OperationalError, connections
 from django.http import HttpResponse, JsonResponse
 from django.template.loader import render_to_string
+from django.utils.cache import patch_vary_headers
 
 request_log = logging.getLogger("portal.requests")
 
@@ -106,3 +107,16 @@ def _database_down(exception):
         for marker in ("connection", "server closed", "terminating", "shutting down", "starting up",
                        "could not connect", "unable to open database", "the database system is")
     )
+
+
+class VaryOnCookieMiddleware:
+    """HTML is rendered per 长辈模式 cookie, so any cache must key on the Cookie header."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if response.get("Content-Type", "").startswith("text/html"):
+            patch_vary_headers(response, ["Cookie"])
+        return response

@@ -11,7 +11,7 @@ import pytest
 from django.db import connections
 from django.db.utils import load_backend
 
-from portal import middleware
+from core import middleware
 
 pytestmark = pytest.mark.django_db
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from frontend import views
+from core import views
 
 urlpatterns = [
     path("elder-mode/", views.elder_mode, name="elder-mode"),

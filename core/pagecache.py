@@ -15,12 +15,12 @@ GENERATION_KEY = "pagecache:generation"
 SKIP_PREFIXES = ("/admin/", "/django-admin/", "/search/", "/api/", "/documents/", "/static/", "/media/")
 
 
-def _cache():
+def page_cache():
     return caches[getattr(settings, "PAGE_CACHE_ALIAS", "default")]
 
 
 def generation():
-    cache = _cache()
+    cache = page_cache()
     value = cache.get(GENERATION_KEY)
     if value is None:
         cache.add(GENERATION_KEY, 1, timeout=None)
@@ -29,7 +29,7 @@ def generation():
 
 
 def purge(**kwargs):
-    cache = _cache()
+    cache = page_cache()
     try:
         cache.incr(GENERATION_KEY)
     except ValueError:
@@ -71,7 +71,7 @@ class PageCacheMiddleware:
     def __call__(self, request):
         if not _cacheable_request(request):
             return self.get_response(request)
-        cache = _cache()
+        cache = page_cache()
         key, cached = self._lookup(cache, request)
         if cached is not None:
             cached["X-Cache"] = "HIT"

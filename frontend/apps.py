@@ -1,6 +1,0 @@
-from django.apps import AppConfig
-
-
-class FrontendConfig(AppConfig):
-    name = "frontend"
-    verbose_name = "前端与无障碍"
