@@ -126,7 +126,7 @@ audit-pages: install node_modules/.installed
 # The shared search tests on a real Elasticsearch 9 server (scripts/elasticsearch.sh fetches it once from Maven
 # Central into ~/.cache/portal-es and starts it, or reuses a running one). A server that cannot be fetched or
 # started fails the run. search/tests/es (Elasticsearch-only tests) also run in test-sqlite/test-postgres.
-ES_PYTEST = -m pytest -q -p search.tests.es.plugin search/tests --ignore=search/tests/es \
+ES_PYTEST = -m pytest -q -p search.tests.es.plugin search/tests speeches/tests/search --ignore=search/tests/es \
 	--deselect search/tests/test_backend.py::test_backend_matches_database \
 	--deselect search/tests/test_backend.py::test_update_index_shares_analysis_between_processes_with_identical_entries \
 	$(PYTEST_ARGS)

@@ -9,9 +9,10 @@ def rebuild_site_skeleton():
 
     pytest-django runs transactional tests (live_server) last and flushes the database after each,
     so the second of them starts without migration data."""
+    from django.apps import apps as global_apps
     from wagtail.models import Collection, Locale, Page, Site
 
-    from home.editorial import ensure_editorial_setup
+    from core.roles import ensure_roles
     from home.models import HomePage
 
     locale, _ = Locale.objects.get_or_create(language_code="zh-hans")
@@ -23,7 +24,7 @@ def rebuild_site_skeleton():
     Site.objects.update_or_create(
         is_default_site=True, defaults={"hostname": "localhost", "root_page": home, "site_name": "工会宣传门户"}
     )
-    ensure_editorial_setup()
+    ensure_roles(global_apps)
     from importlib import import_module
 
     from django.apps import apps
@@ -106,3 +107,12 @@ def site_on_live_server(live_server, home_page):
     host, port = live_server.url.split("//")[1].split(":")
     Site.objects.filter(is_default_site=True).update(hostname=host, port=int(port))
     return live_server
+
+
+@pytest.fixture
+def indexed_corpus(imported_corpus):
+    """The real corpus imported and (re)built into the search index."""
+    from django.core.management import call_command
+
+    call_command("update_index", verbosity=0)
+    return imported_corpus

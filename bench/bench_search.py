@@ -40,7 +40,7 @@ def main():
 
         from search.analysis import analyse_query
         from search.backends.sqlite import fts5_expression
-        from search.service import parse_params, search_speeches
+        from speeches.search.service import parse_params, search_speeches
 
         mb, n_paragraphs, seconds = _db.generate_speeches(index)
         print(f"生成 {N_SPEECHES} 篇讲话（{n_paragraphs} 个真实段落重组），正文 {mb:.1f} MB，"

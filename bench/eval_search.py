@@ -34,9 +34,9 @@ def run(vendor):
         from django.http import QueryDict
         from eval_queries import QUERIES
 
-        from search.service import parse_params, search_speeches
         from speeches.importing.writer import import_corpus
         from speeches.models import SpeechPage
+        from speeches.search.service import parse_params, search_speeches
 
         import_corpus(_db.ROOT / "corpus" / "000_1f37454ad7433800.txt", parent=index)
         call_command("update_index", verbosity=0)

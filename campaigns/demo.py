@@ -68,7 +68,7 @@ def mutual_aid_body():
 
 def load_demo(home, log):
     from campaigns.models import CampaignIndexPage, CampaignPage
-    from home.demo import ensure_child
+    from core.demo import ensure_child
 
     index = ensure_child(home, CampaignIndexPage, "campaigns", title="活动专题", show_in_menus=True,
                          intro="<p>会员服务卡申领、职工医疗互助等为职工办实事活动，在线报名。</p>")

@@ -8,20 +8,12 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from wagtail.models import Site
 
+from core.demo import ensure_child
 from home.models import HomePage, SiteSettings, StandardPage
 
 # Apps that add demo content expose `load_demo(home, log)` in a `demo` module.
 DEMO_APPS = ("campaigns", "merchants")
 CORPUS_DIR = settings.BASE_DIR / "corpus"
-
-
-def ensure_child(parent, model, slug, **fields):
-    page = model.objects.child_of(parent).filter(slug=slug).first()
-    if page is None:
-        page = model(slug=slug, **fields)
-        parent.add_child(instance=page)
-        page.save_revision().publish()
-    return page
 
 
 @transaction.atomic

@@ -1,10 +1,9 @@
 """Keeping every process's dictionary current after editors change words (version number in the cache)."""
 
 from django.core.cache import cache
-from django.db.models import Q
 
 VERSION_KEY = "search:dictionary-version"
-REINDEX_LIMIT = 500
+_reindexers = []
 
 
 def current_version():
@@ -22,30 +21,27 @@ def bump_version():
         return 0
 
 
-def pages_containing(words, limit=REINDEX_LIMIT):
-    """Live speech pages whose title, summary or body mention any of the words (bounded)."""
-    import json
+def register_reindexer(find_objects):
+    """Apps register ``find_objects(words) -> iterable`` of the objects whose indexed text mentions the words."""
+    if find_objects not in _reindexers:
+        _reindexers.append(find_objects)
 
-    from speeches.models import SpeechPage
 
-    query = Q()
-    for word in words:
-        escaped = json.dumps(word)[1:-1]  # StreamField JSON may store CJK as \\uXXXX escapes
-        query |= Q(title__icontains=word) | Q(summary__icontains=word) | Q(body__icontains=word)
-        if escaped != word:
-            query |= Q(body__icontains=escaped)
+def objects_mentioning(words):
+    words = [w for w in words if w]
     if not words:
-        return []
-    return list(SpeechPage.objects.live().filter(query).specific()[:limit])
+        return
+    for find_objects in _reindexers:
+        yield from find_objects(words)
 
 
 def dictionary_changed(words):
-    """Reload analysis here, tell other processes, and re-index the pages the words appear in."""
+    """Reload analysis here, tell other processes, and re-index every object the words appear in."""
     from wagtail.search import index
 
     from search import analysis
 
     version = bump_version()
     analysis.reload(version=version)
-    for page in pages_containing([w for w in words if w]):
-        index.insert_or_update_object(page)
+    for obj in objects_mentioning(words):
+        index.insert_or_update_object(obj)

@@ -75,11 +75,10 @@ class SynonymGroup(models.Model):
 
 
 class IndexGeneration(models.Model):
-    """One row whose token database triggers replace whenever what the speech catalog holds may have changed.
+    """One row whose token changes whenever what an app's search catalog holds may have changed.
 
-    Index entries, a page's live flag or path, speech fields, topics, speaker and tag names, view restrictions:
-    see migration 0002 and search.catalog. A random token (not a counter) so that a rolled-back change can never
-    bring back a token a process has already cached.
+    Apps install database triggers that replace the token (speeches migration 0004 for the speech catalog). A random
+    token (not a counter) so that a rolled-back change can never bring back a token a process has already cached.
     """
 
     token = models.BigIntegerField(default=0)

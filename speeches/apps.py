@@ -4,3 +4,9 @@ from django.apps import AppConfig
 class SpeechesConfig(AppConfig):
     name = "speeches"
     verbose_name = "讲话稿"
+
+    def ready(self):
+        from search.dictionary import register_reindexer
+        from speeches.search.reindex import speeches_mentioning
+
+        register_reindexer(speeches_mentioning)

@@ -10,7 +10,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 
 from campaigns.models import CampaignIndexPage, CampaignPage, Enrolment
-from home.editorial import EDITORS
+from core.roles import EDITORS
 
 ID_NUMBER = "11010519491231002X"
 MOBILE = "13912345678"

@@ -2,13 +2,13 @@ import datetime
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, Permission
 from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
-from wagtail.models import Page, WorkflowPage
+from wagtail.models import GroupApprovalTask, Page, Workflow, WorkflowPage
 
-from home.editorial import EDITORS, MODERATORS, WORKFLOW_NAME
+from core.roles import EDITORS, ENROLMENT_STAFF, MODERATORS, WORKFLOW_NAME
 from speeches.models import SpeechPage
 from speeches.tests.factories import SpeechPageFactory
 
@@ -30,9 +30,31 @@ def moderator(db):
 
 
 def test_groups_and_workflow_exist_after_migrate(db):
-    assert Group.objects.filter(name=EDITORS).exists() and Group.objects.filter(name=MODERATORS).exists()
+    assert set(Group.objects.values_list("name", flat=True)) == {EDITORS, MODERATORS, ENROLMENT_STAFF}
     root = Page.get_first_root_node()
     assert WorkflowPage.objects.get(page=root).workflow.name == WORKFLOW_NAME
+    assert list(Workflow.objects.values_list("name", flat=True)) == [WORKFLOW_NAME]
+    task = GroupApprovalTask.objects.get()
+    assert list(task.groups.values_list("name", flat=True)) == [MODERATORS]
+
+
+def test_roles_hold_the_permissions_of_the_job(db):
+    editors, moderators = Group.objects.get(name=EDITORS), Group.objects.get(name=MODERATORS)
+    editor_perms = set(editors.permissions.values_list("codename", flat=True))
+    assert {"add_searchterm", "change_synonymgroup", "access_admin"} <= editor_perms
+    assert not {"delete_searchterm", "view_enrolment", "view_id_number"} & editor_perms
+    assert {"delete_searchterm", "view_enrolment", "change_enrolment"} <= set(
+        moderators.permissions.values_list("codename", flat=True))
+    assert not Group.objects.filter(permissions__codename="view_id_number").exists()
+
+
+def test_a_later_migrate_leaves_an_administrators_changes_alone(db):
+    editors = Group.objects.get(name=EDITORS)
+    editors.permissions.remove(Permission.objects.get(codename="add_speaker"))
+    Group.objects.create(name="宣传部")
+    call_command("migrate", verbosity=0)
+    assert not editors.permissions.filter(codename="add_speaker").exists()
+    assert Group.objects.filter(name="宣传部").exists()
 
 
 def test_editor_cannot_publish_but_moderator_can(editor, moderator, speech_index):

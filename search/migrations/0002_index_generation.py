@@ -2,66 +2,15 @@
 
 from django.db import migrations, models
 
-# Tables whose changes can alter what search.catalog holds, with the columns whose updates matter (an update
-# that leaves them as they were, such as re-indexing a text or saving a draft, keeps the catalog).
-WATCHED = [
-    ("wagtailsearch", "IndexEntry", ["content_type_id", "object_id"]),
-    ("wagtailcore", "Page", ["live", "path"]),
-    ("wagtailcore", "PageViewRestriction", ["page_id"]),
-    ("speeches", "SpeechPage", ["date_delivered", "speaker_id", "org_level"]),
-    ("speeches", "SpeechPageTag", ["content_object_id", "tag_id"]),
-    ("speeches", "Speaker", ["name"]),
-    ("taggit", "Tag", ["name"]),
-]
 
-
-def _triggers(apps):
-    """(name, table, event, condition or None) for every trigger, row level."""
-    for app, model, columns in WATCHED:
-        table = apps.get_model(app, model)._meta.db_table
-        yield f"{table}_search_gen_insert", table, "INSERT", None
-        yield f"{table}_search_gen_delete", table, "DELETE", None
-        changed = " OR ".join(f"OLD.{c} IS DISTINCT FROM NEW.{c}" for c in columns)
-        yield f"{table}_search_gen_update", table, f"UPDATE OF {', '.join(columns)}", changed
-
-
-def create_triggers(apps, schema_editor):
-    generation = apps.get_model("portal_search", "IndexGeneration")
-    generation.objects.create(id=1, token=1)
-    table = generation._meta.db_table
-    run = schema_editor.execute
-    postgres = schema_editor.connection.vendor == "postgresql"
-    if postgres:
-        run(f"CREATE FUNCTION search_new_generation() RETURNS trigger AS $$ BEGIN "
-            f"UPDATE {table} SET token = floor(random() * 9e18)::bigint WHERE id = 1; RETURN NULL; END $$ "
-            f"LANGUAGE plpgsql")
-    for name, watched, event, condition in _triggers(apps):
-        if postgres:
-            when = f" WHEN ({condition})" if condition else ""
-            run(f"CREATE TRIGGER {name} AFTER {event} ON {watched} FOR EACH ROW{when} "
-                f"EXECUTE FUNCTION search_new_generation()")
-        else:
-            when = f" WHEN {condition.replace('IS DISTINCT FROM', 'IS NOT')}" if condition else ""
-            run(f"CREATE TRIGGER {name} AFTER {event} ON {watched} FOR EACH ROW{when} BEGIN "
-                f"UPDATE {table} SET token = random() WHERE id = 1; END")
-
-
-def drop_triggers(apps, schema_editor):
-    postgres = schema_editor.connection.vendor == "postgresql"
-    for name, watched, _event, _condition in _triggers(apps):
-        schema_editor.execute(f"DROP TRIGGER IF EXISTS {name}" + (f" ON {watched}" if postgres else ""))
-    if postgres:
-        schema_editor.execute("DROP FUNCTION IF EXISTS search_new_generation()")
+def create_row(apps, schema_editor):
+    apps.get_model("portal_search", "IndexGeneration").objects.get_or_create(id=1, defaults={"token": 1})
 
 
 class Migration(migrations.Migration):
 
     dependencies = [
         ('portal_search', '0001_dictionary'),
-        ('speeches', '0003_drop_search_facets_index'),
-        ('taggit', '0006_rename_taggeditem_content_type_object_id_taggit_tagg_content_8fc721_idx'),
-        ('wagtailcore', '0098_apitoken'),
-        ('wagtailsearch', '0010_add_text_fields'),
     ]
 
     operations = [
@@ -76,5 +25,5 @@ class Migration(migrations.Migration):
                 'verbose_name_plural': '搜索目录版本',
             },
         ),
-        migrations.RunPython(create_triggers, drop_triggers),
+        migrations.RunPython(create_row, migrations.RunPython.noop),
     ]

@@ -12,6 +12,7 @@ from wagtail.models import Page
 from wagtail.search import index
 
 from speeches.blocks import SpeechBodyBlock, rich_text_to_plain
+from speeches.search.related import related_speeches
 
 
 def plain_text_from_stream(body):
@@ -196,9 +197,7 @@ class SpeechPage(Page):
         return " ".join(lines)[:120] or self.title
 
     def related_speeches(self, limit=5):
-        """Speeches sharing jieba keywords with this one (plus shared topics); see search.related."""
-        from search.related import related_speeches
-
+        """Speeches sharing jieba keywords with this one (plus shared topics); see speeches.search.related."""
         return related_speeches(self, limit)
 
     def get_context(self, request, *args, **kwargs):

@@ -54,7 +54,7 @@ def zip_of(members):
 
 
 def test_confirmed_preview_becomes_a_draft_awaiting_review(speech_index, admin_user):
-    from home.editorial import WORKFLOW_NAME
+    from core.roles import WORKFLOW_NAME
 
     [preview] = preview_uploads([Upload("讲话.docx", docx())])
     assert SpeechPage.objects.count() == 0 and Speaker.objects.count() == 0  # the preview saves nothing
@@ -239,7 +239,7 @@ def test_editor_without_rights_cannot_import(client, speech_index):
 def test_editor_group_can_import(client, speech_index):
     from django.contrib.auth.models import Group
 
-    from home.editorial import EDITORS
+    from core.roles import EDITORS
 
     user = get_user_model().objects.create_user("editor", password="pw-editor-123")
     user.groups.add(Group.objects.get(name=EDITORS))

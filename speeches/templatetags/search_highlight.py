@@ -7,6 +7,9 @@ from django import template
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
+from search import analysis
+from speeches.search.service import highlight
+
 register = template.Library()
 
 MAX_TERMS = 10
@@ -22,8 +25,6 @@ _CJK_RE = re.compile(r"^[\u3400-\u9fff]+$")
 
 def highlight_terms(raw):
     """The words to mark: the visitor's ``hl`` segmented by search.analysis, at most 10."""
-    from search import analysis
-
     raw = (raw or "")[:MAX_HL_CHARS]
     if not raw.strip():
         return []
@@ -39,8 +40,6 @@ def highlight_terms(raw):
 
 def mark_terms_in_html(markup, terms):
     """Wrap the terms in <mark> in the text of paragraph/heading blocks only; tags are copied untouched."""
-    from search.service import highlight
-
     if not terms:
         return markup
     out = []

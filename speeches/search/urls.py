@@ -1,6 +1,6 @@
 from django.urls import path
 
-from search import views
+from speeches.search import views
 
 app_name = "search"
 urlpatterns = [path("", views.search, name="search")]

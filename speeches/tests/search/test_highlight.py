@@ -2,7 +2,7 @@
 
 import pytest
 
-from search.templatetags.search_highlight import highlight_terms, mark_terms_in_html
+from speeches.templatetags.search_highlight import highlight_terms, mark_terms_in_html
 
 pytestmark = pytest.mark.django_db
 

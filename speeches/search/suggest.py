@@ -1,6 +1,7 @@
 """Suggestions as you type: speech titles, speakers and dictionary terms."""
 
 from search.analysis import clean_text, synonyms, user_dictionary_entries
+from speeches.models import Speaker, SpeechPage
 
 MAX_SUGGESTIONS = 10
 
@@ -17,8 +18,6 @@ def dictionary_terms(prefix, limit=MAX_SUGGESTIONS):
 
 
 def suggestions(text, limit=MAX_SUGGESTIONS):
-    from speeches.models import Speaker, SpeechPage
-
     text = clean_text(text).strip()[:50]
     if not text:
         return []

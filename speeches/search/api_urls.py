@@ -1,6 +1,6 @@
 from django.urls import path
 
-from search import views
+from speeches.search import views
 
 urlpatterns = [
     path("search/", views.search_api, name="search-api"),

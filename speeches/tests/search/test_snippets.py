@@ -1,6 +1,6 @@
 """Search snippets: which passage is shown, how it is trimmed and highlighted."""
 
-from search.service import best_snippet
+from speeches.search.service import best_snippet
 
 
 def test_passage_with_most_distinct_terms_wins_over_the_first_match():

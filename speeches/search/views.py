@@ -5,14 +5,14 @@ from urllib.parse import urlencode
 from django.http import JsonResponse
 from django.shortcuts import render
 
-from search.service import (
+from speeches.search.service import (
     SearchParamError,
     parse_params,
     related_terms,
     search_other_pages,
     search_speeches,
 )
-from search.suggest import suggestions
+from speeches.search.suggest import suggestions
 
 OTHER_PAGES_PREVIEW = 5
 

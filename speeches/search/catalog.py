@@ -19,6 +19,7 @@ from wagtail.models import Page, PageViewRestriction
 
 from search.backends.common import IndexEntry
 from search.models import IndexGeneration
+from speeches.models import Speaker, SpeechPage
 
 
 @dataclass(frozen=True)
@@ -73,8 +74,6 @@ def speech_catalog(by_entry=True, using=DEFAULT_DB_ALIAS):
 
 
 def _build(token, by_entry, using):
-    from speeches.models import Speaker, SpeechPage
-
     link_t = SpeechPage.topics.through._meta.db_table
     tag_t = SpeechPage.topics.through.tag.field.related_model._meta.db_table
     content_types = list(get_descendants_content_types_pks(SpeechPage))

@@ -9,9 +9,9 @@ from django.db import transaction
 from wagtail.models import PageViewRestriction
 from wagtail.search.backends import get_search_backend
 
-from search.catalog import current_token
-from search.catalog import speech_catalog as catalog_of
 from speeches.models import Speaker, SpeechPage
+from speeches.search.catalog import current_token
+from speeches.search.catalog import speech_catalog as catalog_of
 from speeches.tests.factories import SpeechPageFactory
 
 pytestmark = pytest.mark.django_db

@@ -21,8 +21,9 @@ from wagtail.search.backends import get_search_backend
 
 from search.analysis import analyse_query, clean_text
 from search.backends.common import ANY_MATCH_PENALTY
-from search.catalog import speech_catalog
-from speeches.models import OrgLevel, SpeechPage
+from speeches.models import OrgLevel, Speaker, SpeechPage, plain_text_from_stream
+from speeches.search.catalog import speech_catalog
+from speeches.search.suggest import dictionary_terms
 
 MAX_PAGE = 1000
 MAX_PAGE_SIZE = 50
@@ -200,7 +201,7 @@ def _search_catalog(backend, parsed, params):
     """(total, count, hits, facets) with the all-words-then-any-word fallback, the same for every backend.
 
     The engine gives the matches (index entry ids from the databases, page ids from Elasticsearch); the catalog
-    (search.catalog) keeps out what is not live and public and supplies filter and facet values, so counting and
+    (catalog.py) keeps out what is not live and public and supplies filter and facet values, so counting and
     filtering are dictionary lookups. Without filters, a relevance page needs the scores of the best few
     entries only, and the database ranks those itself (as cheap as a bare ranked MATCH).
     """
@@ -384,8 +385,6 @@ def _result(title, url, date, speaker, level, snippet, score):
 
 def _hit_rows(pks, request=None):
     """[(pk, title, url, date, speaker, level, summary, plain text)] in the order of pks, without page objects."""
-    from speeches.models import Speaker, plain_text_from_stream
-
     if not pks:
         return []
     with connection.cursor() as cursor:
@@ -476,8 +475,6 @@ def search_other_pages(params: SearchParams, limit=None):
 
 def related_terms(parsed, limit=8):
     """Suggestions for a zero-result page: synonyms of the words and dictionary words that contain them."""
-    from search.suggest import dictionary_terms
-
     suggestions = []
     for group in parsed.groups:
         suggestions.extend(t for t in group if t not in parsed.words)

@@ -4,6 +4,7 @@ from collections import Counter
 
 from django.core.cache import cache
 from django.db import models
+from wagtail.search.backends import get_search_backend
 
 from search.analysis import ParsedQuery, extract_keywords, segment
 
@@ -22,10 +23,7 @@ def keyword_query(page):
 
 
 def related_speeches(page, limit=5):
-    from wagtail.search.backends import get_search_backend
-
-    from speeches.models import SpeechPage
-
+    SpeechPage = page.specific_class
     key = f"related-speeches:{page.pk}:{page.last_published_at and page.last_published_at.timestamp()}:{limit}"
     ids = cache.get(key)
     if ids is None:
