@@ -7,6 +7,7 @@ from django import template
 from django.templatetags.static import static
 from django.utils.html import escape, strip_tags
 from django.utils.safestring import mark_safe
+from wagtail.contrib.routable_page.models import RoutablePageMixin
 from wagtail.models import Page
 
 register = template.Library()
@@ -62,11 +63,22 @@ def first_image_url(page, request):
 
 
 def canonical_url(page, request):
+    """The page's own URL; a routable page's sub-page (a merchant, the print list) is its own path."""
     if page is not None and hasattr(page, "get_url"):
         url = page.get_url(request)
+        if url and isinstance(page, RoutablePageMixin) and request.path != url and request.path.startswith(url):
+            url = request.path
         if url:
             return request.build_absolute_uri(url)
     return request.build_absolute_uri(request.path)
+
+
+def share_url(context, request, canonical):
+    """What the QR code and the share box point at: the canonical URL, or the full URL where the query is the
+    content (search results)."""
+    if context.get("share_with_query") and request.GET:
+        return request.build_absolute_uri(request.get_full_path())
+    return canonical
 
 
 @register.simple_tag(takes_context=True)
@@ -87,6 +99,7 @@ def page_meta(context):
     return {
         "description": description,
         "canonical": canonical,
+        "share": share_url(context, request, canonical),
         "image": image,
         "title": title,
         "og_type": "article" if page is not None and page.specific_class.__name__ == "SpeechPage" else "website",

@@ -203,8 +203,11 @@ else:
 
 # Whole-page cache for anonymous visitors (core/pagecache.py); 0 switches it off.
 PAGE_CACHE_SECONDS = int(os.environ.get("PAGE_CACHE_SECONDS", "600"))
-PAGE_CACHE_PURGE_APPS = ["home", "speeches", "merchants", "wagtailimages", "taggit", "wagtailcore"]
-PAGE_CACHE_PURGE_MODELS = []
+# Live content that pages display. Pages themselves purge on publish, unpublish, move and delete only (never on a
+# draft or an autosave); revisions, logs, workflow states and image renditions never purge.
+PAGE_CACHE_PURGE_APPS = ["home", "speeches", "merchants", "taggit"]
+PAGE_CACHE_PURGE_MODELS = ["wagtailimages.Image", "wagtailcore.Site", "wagtailcore.PageViewRestriction",
+                           "wagtailcore.CollectionViewRestriction", "wagtailredirects.Redirect"]
 
 LOGGING = {
     "version": 1,

@@ -58,7 +58,7 @@ def search(request):
     except SearchParamError as exc:
         return render(request, "search/search.html", {"error": str(exc), "search_query": request.GET.get("q", "")
                                                       .replace("\x00", "")[:200]}, status=400)
-    context = {"params": params, "search_query": params.q}
+    context = {"params": params, "search_query": params.q, "share_with_query": True}
     if params.type == "page":
         pages, count = search_other_pages(params)
         data = {"count": count, "num_pages": (count + params.page_size - 1) // params.page_size, "pages": pages,
