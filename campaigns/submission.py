@@ -10,6 +10,7 @@ from django.shortcuts import redirect
 from django.utils.module_loading import import_string
 
 from campaigns.forms import FORM_CLASSES
+from core.clientip import client_ip
 
 logger = logging.getLogger(__name__)
 
@@ -32,10 +33,6 @@ def initial_states(page):
             "error": "",
         }
     return states
-
-
-def client_ip(request):
-    return request.META.get("REMOTE_ADDR", "") or "unknown"
 
 
 def rate_limited(request):

@@ -38,7 +38,7 @@ def purge(**kwargs):
 
 def _key(request, gen):
     variant = request.COOKIES.get("elder_mode", "")
-    raw = f"{request.get_host()}|{request.get_full_path()}|{variant}"
+    raw = f"{request.scheme}|{request.get_host()}|{request.get_full_path()}|{variant}"
     return f"pagecache:{gen}:{hashlib.sha256(raw.encode()).hexdigest()}"
 
 

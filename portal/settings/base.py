@@ -59,6 +59,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "core.clientip.TrustedProxyMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "core.pagecache.PageCacheMiddleware",
@@ -73,6 +74,7 @@ MIDDLEWARE = [
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
     "core.middleware.SecurityHeadersMiddleware",
     "axes.middleware.AxesMiddleware",
+    "core.middleware.PagePasswordThrottleMiddleware",
 ]
 
 AUTHENTICATION_BACKENDS = [
@@ -85,6 +87,10 @@ AXES_COOLOFF_TIME = 1
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "account_locked.html"
+AXES_CLIENT_IP_CALLABLE = "core.clientip.client_ip"
+# Reverse proxies (addresses or networks) whose X-Forwarded-For / X-Forwarded-Proto are believed; from any
+# other peer those headers are dropped (core/clientip.py).
+TRUSTED_PROXIES = env_list("TRUSTED_PROXIES")
 
 ROOT_URLCONF = "portal.urls"
 
