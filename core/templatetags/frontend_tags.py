@@ -7,7 +7,6 @@ from django import template
 from django.templatetags.static import static
 from django.utils.html import escape, strip_tags
 from django.utils.safestring import mark_safe
-from wagtail.contrib.routable_page.models import RoutablePageMixin
 from wagtail.models import Page
 
 register = template.Library()
@@ -62,12 +61,13 @@ def first_image_url(page, request):
     return ""
 
 
-def canonical_url(page, request):
-    """The page's own URL; a routable page's sub-page (a merchant, the print list) is its own path."""
+def canonical_url(page, request, context=None):
+    """The page's own URL, or the path a view declares as its own (``canonical_path``: a merchant's page)."""
+    declared = (context or {}).get("canonical_path")
+    if declared:
+        return request.build_absolute_uri(declared)
     if page is not None and hasattr(page, "get_url"):
         url = page.get_url(request)
-        if url and isinstance(page, RoutablePageMixin) and request.path != url and request.path.startswith(url):
-            url = request.path
         if url:
             return request.build_absolute_uri(url)
     return request.build_absolute_uri(request.path)
@@ -91,7 +91,7 @@ def page_meta(context):
     if request is None:
         return {}
     description = page_description(page) or default_description(context)
-    canonical = canonical_url(page, request)
+    canonical = canonical_url(page, request, context)
     image = (first_image_url(page, request) if page is not None else "") or request.build_absolute_uri(
         static(DEFAULT_IMAGE)
     )

@@ -110,6 +110,7 @@ class MerchantDirectoryPage(RoutablePageMixin, Page):
             raise Http404("商户不存在或优惠已结束")
         context = self.get_context(request)
         context["merchant"] = merchant
+        context["canonical_path"] = self.merchant_url(merchant)
         return TemplateResponse(request, "merchants/merchant_detail.html", context)
 
     def get_sitemap_urls(self, request=None):
