@@ -12,6 +12,7 @@ from wagtail.models import Page
 from wagtail.search import index
 
 from campaigns.blocks import CampaignBodyBlock
+from core.forms import PortalPageForm
 
 CONFIRM_SALT = "campaigns.enrolment-confirmation"
 
@@ -23,6 +24,7 @@ class CampaignStatus(models.TextChoices):
 
 
 class CampaignIndexPage(Page):
+    base_form_class = PortalPageForm
     intro = RichTextField("导语", blank=True, features=["bold", "italic", "link"])
 
     content_panels = Page.content_panels + [FieldPanel("intro")]
@@ -53,6 +55,7 @@ def today():
 
 
 class CampaignPage(RoutablePageMixin, Page):
+    base_form_class = PortalPageForm
     intro = RichTextField("导语", blank=True, features=["bold", "italic", "link"])
     start_date = models.DateField("开始日期")
     end_date = models.DateField("结束日期", null=True, blank=True, help_text="留空表示长期有效")
