@@ -8,6 +8,12 @@ import dj_database_url
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 BASE_DIR = PROJECT_DIR.parent
 VAR_DIR = Path(os.environ.get("PORTAL_VAR_DIR", BASE_DIR / "var"))
+# The database, keys, staged uploads and backups live here: readable by the owner only.
+try:
+    VAR_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)
+    VAR_DIR.chmod(0o700)
+except OSError:
+    pass
 
 
 def env_bool(name, default=False):
@@ -243,12 +249,17 @@ WAGTAILSEARCH_BACKENDS = {
 # Campaign enrolments (campaigns app)
 # Fernet key for ID numbers at rest; without it a dev key is generated into ENROLMENT_KEY_FILE.
 ENROLMENT_KEY = os.environ.get("ENROLMENT_KEY", "")
+# Backups are encrypted with BACKUP_KEY (core/backup/encryption.py); a development key is generated into the file.
+BACKUP_KEY = os.environ.get("BACKUP_KEY", "")
+BACKUP_KEY_FILE = Path(os.environ.get("BACKUP_KEY_FILE", VAR_DIR / "backup.key"))
 ENROLMENT_KEY_FILE = Path(os.environ.get("ENROLMENT_KEY_FILE", VAR_DIR / "enrolment.key"))
 # Per-IP limit on enrolment POSTs: "count/seconds".
 ENROLMENT_RATE_LIMIT = tuple(int(part) for part in os.environ.get("ENROLMENT_RATE_LIMIT", "10/600").split("/"))
 # Dotted path to a callable(mobile=, message=, enrolment=) that sends an SMS; empty disables it.
 ENROLMENT_SMS_HOOK = os.environ.get("ENROLMENT_SMS_HOOK", "")
 CSRF_FAILURE_VIEW = "core.views.csrf_failure"
+# Enrolments of campaigns that ended more than this many days ago are anonymised by anonymise_enrolments (cron).
+ENROLMENT_RETENTION_DAYS = int(os.environ.get("ENROLMENT_RETENTION_DAYS", str(3 * 365)))
 
 # 长辈模式 is rendered per cookie: HTML responses vary on Cookie (core.middleware).
 MIDDLEWARE += ["core.middleware.VaryOnCookieMiddleware"]

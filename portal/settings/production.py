@@ -35,6 +35,8 @@ SILENCED_SYSTEM_CHECKS = ["security.W021"]  # HSTS preload is an opt-in commitme
 # ID numbers are encrypted with this key; a real deployment must not fall back to a generated file.
 if not LOCAL_HTTP:
     ENROLMENT_KEY = required("ENROLMENT_KEY")
+# Backups need BACKUP_KEY from the environment: a key file beside the backups would protect nothing.
+BACKUP_KEY_FILE = None
 if LOCAL_HTTP:
     SILENCED_SYSTEM_CHECKS += ["security.W004", "security.W008", "security.W012", "security.W016"]
 SECURE_HSTS_INCLUDE_SUBDOMAINS = True
