@@ -50,7 +50,8 @@ class Enrolment(models.Model):
         permissions = [("view_id_number", "查看完整身份证号并导出报名数据")]
 
     def __str__(self):
-        return f"{self.reference or '（未编号）'} {self.name}"
+        # Admin log entries and messages keep this label: the reference, never the member's name.
+        return self.reference or "（未编号）"
 
     def set_id_number(self, number):
         self.id_number_encrypted = crypto.encrypt(number)

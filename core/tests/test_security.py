@@ -10,7 +10,8 @@ from django.test import override_settings
 
 
 def run_manage(*args, **env):
-    dropped = {"SECRET_KEY", "DATABASE_URL", "DJANGO_ALLOW_ASYNC_UNSAFE", "ENROLMENT_KEY", "LOCAL_HTTP"}
+    dropped = {"SECRET_KEY", "DATABASE_URL", "DJANGO_ALLOW_ASYNC_UNSAFE", "ENROLMENT_KEY", "LOCAL_HTTP",
+               "EMAIL_BACKEND"}
     environment = {k: v for k, v in os.environ.items() if k not in dropped}
     environment.update(env)
     return subprocess.run(
@@ -34,8 +35,17 @@ def test_check_deploy_is_clean():
         "check", "--deploy", "--fail-level", "WARNING",
         DJANGO_SETTINGS_MODULE="portal.settings.production", SECRET_KEY="k" * 20 + "-Zq9!x" * 10,
         ENROLMENT_KEY="Qk5jZ3ZtZ1R4d2l3a0x4c2p6b2h1d2JmY2Zqb3F6a0c=",
+        EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend",
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_production_refuses_the_console_mail_backend_unless_named():
+    result = run_manage(
+        "check", DJANGO_SETTINGS_MODULE="portal.settings.production", SECRET_KEY="k" * 20 + "-Zq9!x" * 10,
+        ENROLMENT_KEY="Qk5jZ3ZtZ1R4d2l3a0x4c2p6b2h1d2JmY2Zqb3F6a0c=",
+    )
+    assert result.returncode != 0 and "EMAIL_BACKEND" in result.stderr
 
 
 def test_security_headers_on_public_pages(client, home_page):
