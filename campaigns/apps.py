@@ -8,6 +8,7 @@ class CampaignsConfig(AppConfig):
     def ready(self):
         from django.db.models.signals import post_migrate
 
+        from campaigns import checks  # noqa: F401 - registers the key checks
         post_migrate.connect(grant_review_permissions, sender=self)
 
 
