@@ -31,8 +31,9 @@ def test_lower_case_x_and_spaces_are_normalised():
     assert validate_id_number(" 11010519491231002x ") == "11010519491231002X"
 
 
-@pytest.mark.parametrize("raw", ["１１０１０５１９４９１２３１００２ｘ", "１１０１０５ １９４９１２３１　００２Ｘ", "110105-19491231-002x",
-                                 "\u200b11010519491231002X\u2060", "١١٠١٠٥١٩٤٩١٢٣١٠٠٢X"])
+@pytest.mark.parametrize("raw", ["１１０１０５１９４９１２３１００２ｘ", "１１０１０５ １９４９１２３１　００２Ｘ",
+                                 "110105-19491231-002x", "\u200b11010519491231002X\u2060",
+                                 "١١٠١٠٥١٩٤٩١٢٣١٠٠٢X"])
 def test_unicode_forms_are_normalised_to_ascii(raw):
     assert normalise_id(raw) == "11010519491231002X"
     assert validate_id_number(raw) == "11010519491231002X"

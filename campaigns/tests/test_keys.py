@@ -263,3 +263,23 @@ def test_export_with_wrong_key_is_refused_with_a_message(client, one_unreadable,
     response = client.get(reverse("enrolments:export", args=("csv",)), follow=True)
     assert "Content-Disposition" not in response
     assert "导出已取消：身份证号无法解密" in response.content.decode()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_backups_hold_no_keys_and_no_clear_id_numbers(client, campaign, old_key, tmp_path):
+    import tarfile
+
+    old_key.MEDIA_ROOT = tmp_path / "media"
+    (tmp_path / "media").mkdir()
+    enrol(client, campaign, 1)
+    token = Enrolment.objects.get().id_number_encrypted
+    call_command("backup", output=str(tmp_path / "backups"), stdout=io.StringIO())
+    backup_dir = next((tmp_path / "backups").iterdir())
+    with tarfile.open(backup_dir / "media.tar.gz") as archive:
+        archive.extractall(tmp_path / "extracted", filter="data")
+    files = [p for p in [*backup_dir.rglob("*"), *(tmp_path / "extracted").rglob("*")] if p.is_file()]
+    content = b"".join(p.read_bytes() for p in files)
+    number = make_id_number("42010619900120123")
+    assert token.encode() in content or backup_dir.joinpath("db.dump").exists()  # pg_dump output is compressed
+    for secret in (OLD, HASH_KEY, number):
+        assert secret.encode() not in content
