@@ -247,14 +247,20 @@ WAGTAILSEARCH_BACKENDS = {
 }
 
 # Campaign enrolments (campaigns app)
-# Fernet key for ID numbers at rest; without it a dev key is generated into ENROLMENT_KEY_FILE.
+# Fernet keys for ID numbers at rest: ENROLMENT_KEYS (comma-separated, newest first) or one ENROLMENT_KEY;
+# without either a dev key is generated into ENROLMENT_KEY_FILE.
+ENROLMENT_KEYS = os.environ.get("ENROLMENT_KEYS", "")
 ENROLMENT_KEY = os.environ.get("ENROLMENT_KEY", "")
 # Backups are encrypted with BACKUP_KEY (core/backup/encryption.py); a development key is generated into the file.
 BACKUP_KEY = os.environ.get("BACKUP_KEY", "")
 BACKUP_KEY_FILE = Path(os.environ.get("BACKUP_KEY_FILE", VAR_DIR / "backup.key"))
 ENROLMENT_KEY_FILE = Path(os.environ.get("ENROLMENT_KEY_FILE", VAR_DIR / "enrolment.key"))
-# Per-IP limit on enrolment POSTs: "count/seconds".
+# HMAC key of the duplicate check; without it a dev key is generated into enrolment-hash.key beside the key file.
+ENROLMENT_HASH_KEY = os.environ.get("ENROLMENT_HASH_KEY", "")
+# Accepted (valid) enrolment POSTs per IP, and per ID number per campaign: "count/seconds".
 ENROLMENT_RATE_LIMIT = tuple(int(part) for part in os.environ.get("ENROLMENT_RATE_LIMIT", "10/600").split("/"))
+ENROLMENT_ID_RATE_LIMIT = tuple(
+    int(part) for part in os.environ.get("ENROLMENT_ID_RATE_LIMIT", "3/3600").split("/"))
 # Dotted path to a callable(mobile=, message=, enrolment=) that sends an SMS; empty disables it.
 ENROLMENT_SMS_HOOK = os.environ.get("ENROLMENT_SMS_HOOK", "")
 CSRF_FAILURE_VIEW = "core.views.csrf_failure"
