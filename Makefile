@@ -18,7 +18,12 @@ $(VENV)/.installed: requirements.lock pyproject.toml
 	@$(PY) -m pip install -q -r requirements.lock
 	@touch $@
 
-install: $(VENV)/.installed
+# Project translations (locale/): the .mo files are built here, in Python, not committed.
+LOCALE_MO := $(patsubst %.po,%.mo,$(wildcard locale/*/LC_MESSAGES/*.po))
+$(LOCALE_MO): %.mo: %.po $(VENV)/.installed
+	@$(PY) scripts/compile_translations.py
+
+install: $(VENV)/.installed $(LOCALE_MO)
 
 setup: install
 	@echo "==> 迁移数据库"
