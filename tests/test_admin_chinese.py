@@ -14,6 +14,7 @@ import pytest
 from bs4 import BeautifulSoup, Comment
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.core import mail
 from django.core.files.base import ContentFile
 from PIL import Image as PILImage
 
@@ -231,7 +232,8 @@ def make_user(username, group=None, superuser=False):
         user = User.objects.create_superuser(username, f"{username}@example.org", "pw-1234567890",
                                              first_name="刘管理")
     else:
-        user = User.objects.create_user(username, f"{username}@example.org", "pw-1234567890", first_name="张编辑")
+        name = {EDITORS: "张编辑", MODERATORS: "李审核"}[group]
+        user = User.objects.create_user(username, f"{username}@example.org", "pw-1234567890", first_name=name)
         user.groups.add(Group.objects.get(name=group))
     return user
 
@@ -306,3 +308,136 @@ def test_every_admin_screen_is_chinese(role, request, client, admin_content):
     problems, visited = crawl(client, explicit_urls(admin_content, role))
     assert len(visited) >= 40, visited
     assert not problems, f"{role}：{len(problems)} 个后台页面有英文：\n{report(problems)}"
+
+
+def speech_form_data(page, **overrides):
+    data = {
+        "title": page.title, "slug": page.slug, "meeting": page.meeting, "org_level": page.org_level,
+        "region": "", "topics": "", "summary": "", "source_note": "", "date_delivered": "2024-03-05",
+        "speaker": "", "body-count": "0", "comments-TOTAL_FORMS": "0", "comments-INITIAL_FORMS": "0",
+        "comments-MIN_NUM_FORMS": "0", "comments-MAX_NUM_FORMS": "1000",
+    }
+    data.update(overrides)
+    return data
+
+
+def test_error_screens_are_chinese(client, admin_content, editor):
+    """A slug already used under the parent, an empty required field, a bad import file: Chinese messages."""
+    speech = admin_content["speech"]
+    other = speech.copy(update_attrs={"slug": "qita-jianghua", "title": "另一篇讲话"})
+    client.force_login(editor)
+    problems = {}
+    clash = client.post(f"/admin/pages/{other.pk}/edit/", speech_form_data(other, slug=speech.slug))
+    assert clash.status_code == 200
+    html = clash.content.decode()
+    assert f"别名“{speech.slug}”在上级页面下已被使用" in html and "转到第一个错误" in html
+    problems[f"/admin/pages/{other.pk}/edit/ (别名重复)"] = english_texts(html)
+    add_url = f"/admin/pages/add/speeches/speechpage/{speech.get_parent().pk}/"
+    empty = client.post(add_url, speech_form_data(speech, title="", slug=""))
+    assert empty.status_code == 200 and "页面有未通过校验的内容，未能创建。" in empty.content.decode()
+    problems[add_url + " (缺标题)"] = english_texts(empty.content.decode())
+    speaker = client.post("/admin/snippets/speeches/speaker/add/", {"name": "", "post": "", "organisation": ""})
+    assert speaker.status_code == 200
+    problems["讲话人缺姓名"] = english_texts(speaker.content.decode())
+    bad_file = ContentFile(b"not a spreadsheet", name="shanghu.xlsx")
+    merchants = client.post("/admin/merchants/import/", {"file": bad_file})
+    assert merchants.status_code == 200
+    problems["商户导入坏文件"] = english_texts(merchants.content.decode())
+    docx = client.post("/admin/speeches/docx-import/", {"files": ContentFile(b"not a docx", name="jianghua.docx"),
+                                                        "parent": speech.get_parent().pk})
+    assert docx.status_code in (200, 400)
+    problems["Word 导入坏文件"] = english_texts(docx.content.decode())
+    problems = {url: found for url, found in problems.items() if found}
+    assert not problems, report(problems)
+
+
+def test_moderator_screens_of_a_submitted_page(client, admin_content, editor, moderator):
+    """The moderator's dashboard, the workflow actions (批准并发布) and their dialog are Chinese."""
+    from wagtail.models import Workflow
+
+    speech = admin_content["speech"]
+    speech.save_revision(user=editor)
+    state = Workflow.objects.get(name="审核发布").start(speech, editor)
+    task_state = state.current_task_state
+    client.force_login(moderator)
+    edit = client.get(f"/admin/pages/{speech.pk}/edit/").content.decode()
+    assert "批准并发布" in edit and "附意见批准并发布" in edit
+    dashboard = client.get("/admin/").content.decode()
+    assert speech.title in dashboard
+    modal = client.get(f"/admin/pages/workflow/action/{speech.pk}/approve/{task_state.pk}/")
+    assert modal.status_code == 200
+    problems = {"/admin/ (待审核)": english_texts(dashboard), "编辑页（待审核）": english_texts(edit),
+                "批准对话框": english_texts(html_of(modal))}
+    problems = {url: found for url, found in problems.items() if found}
+    assert not problems, report(problems)
+
+
+def test_workflow_emails_are_chinese_with_the_base_url(client, admin_content, editor, moderator, settings):
+    """Submitting as 编辑 mails the 审核 group, approving mails the editor: subjects and bodies in Chinese."""
+    from wagtail.models import Site
+
+    from home.demo import point_site_at_base_url
+
+    settings.WAGTAILADMIN_BASE_URL = "http://127.0.0.1:8000"
+    point_site_at_base_url(Site.objects.get(is_default_site=True))  # as load_demo does
+    speech = admin_content["speech"]
+    client.force_login(editor)
+    data = speech_form_data(speech, title="修改后的讲话标题", **{"action-submit": "提交审核"})
+    assert client.post(f"/admin/pages/{speech.pk}/edit/", data).status_code == 302
+    to_moderator = [m for m in mail.outbox if moderator.email in m.to]
+    assert to_moderator, [m.subject for m in mail.outbox]
+    client.force_login(moderator)
+    speech.refresh_from_db()
+    task_state = speech.current_workflow_task_state
+    approve = client.post(f"/admin/pages/workflow/action/{speech.pk}/approve/{task_state.pk}/", {"comment": ""})
+    assert approve.status_code in (200, 302)
+    to_editor = [m for m in mail.outbox if editor.email in m.to]
+    assert to_editor, [m.subject for m in mail.outbox]
+    for message in mail.outbox:
+        texts = [message.subject, message.body] + [body for body, kind in getattr(message, "alternatives", [])]
+        english = [english_in(line) for text in texts for line in text.splitlines() if english_in(line)]
+        assert not english, (message.subject, message.body, english)
+        assert "修改后的讲话标题" in message.subject
+    assert "http://127.0.0.1:8000/admin/pages/" in to_moderator[0].body
+    assert f"http://127.0.0.1:8000{speech.url}" in to_editor[-1].body  # the live page, on the site's port
+
+
+def test_every_package_string_is_translated_and_compiled():
+    """scripts/missing_translations.py finds nothing left; the compiled .mo files match the .po files."""
+    import importlib.util
+
+    from django.conf import settings
+
+    def load(name):
+        spec = importlib.util.spec_from_file_location(name, settings.BASE_DIR / "scripts" / f"{name}.py")
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return module
+
+    missing = load("missing_translations")
+    for domain in missing.DOMAINS:
+        left = missing.missing_entries(domain)
+        assert not left, [entry.msgid for _, entry in left]
+        assert missing.missing_entries(domain, use_project=False), "the packages now translate everything?"
+    assert load("compile_translations").main(check=True) == 0, "locale/*.mo 缺失或过期：运行 make install"
+
+
+def test_loader_fixes_still_find_their_text():
+    from django.template.loaders.app_directories import get_app_template_dirs
+
+    from adminzh.loaders import FIXES
+
+    for name, fixes in FIXES.items():
+        source = next(d / name for d in get_app_template_dirs("templates") if (d / name).exists()).read_text()
+        for old, _new in fixes:
+            assert old in source, f"{name} 不再包含 {old!r}：检查 adminzh/loaders.py"
+
+
+@pytest.mark.parametrize("text, english", [
+    ("Insert a block", "Insert a block"), ("Autosave is paused", "Autosave is paused"), ("Password", "Password"),
+    ("There are no 搜索词 to display. Why not add one?", "There are no"), ("26 Pages created", "Pages created"),
+    ("登录Wagtail", None), ("导出 Excel", None), ("支持 CSV、xlsx", None), ("user@example.org", None),
+    ("/admin/pages/3/", None), ("张编辑", None), ("bianji", None), ("Wagtail 8.0 编辑指南", None),
+])
+def test_english_detector(text, english):
+    assert english_in(text) == english
