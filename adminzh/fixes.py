@@ -16,7 +16,8 @@ WAGTAIL_DEFAULT_TASK = {"Moderators approval": "审核员审批"}
 
 
 def label_fields():
-    """Labels Wagtail derives from field names ("Site name", "Page") instead of translated verbose names."""
+    """Labels Wagtail derives from field names ("Site name", "Page", "Password") instead of translating them."""
+    from wagtail.admin.forms.auth import LoginForm
     from wagtail.admin.forms.workflows import WorkflowPageForm
     from wagtail.models import Site
     from wagtail.sites.views import IndexView as SiteIndexView
@@ -27,6 +28,7 @@ def label_fields():
             column.label = capfirst(Site._meta.get_field(column.name).verbose_name)
     for form in (PagePermissionsForm, WorkflowPageForm):
         form.base_fields["page"].label = gettext_lazy("Page")
+    LoginForm.base_fields["password"].label = gettext_lazy("Password")
 
 
 def chinese_permission_name(permission):

@@ -5,6 +5,9 @@ still finds its text (a Wagtail upgrade that changes one is noticed)."""
 from django.template.loaders.app_directories import Loader as AppDirectoriesLoader
 
 FIXES = {
+    # Window titles end in the admin's name, not the product's: "登录 - 管理后台".
+    "wagtailadmin/skeleton.html": [("{% block branding_title %}Wagtail{% endblock %}",
+                                    "{% block branding_title %}管理后台{% endblock %}")],
     "wagtailadmin/shared/headers/_actions.html": [('aria-label="Actions"', 'aria-label="操作"')],
     "wagtailadmin/shared/header.html": [('value="Search"', 'value="搜索"')],
     "wagtailadmin/home.html": [('value="Search"', 'value="搜索"')],

@@ -118,6 +118,13 @@ def english_texts(html):
     return found
 
 
+def outside_pictures(html):
+    """Images loaded from another site (Gravatar avatars, for one): the admin must not depend on them."""
+    soup = BeautifulSoup(html, "html.parser")
+    return [("外部图片", f"<{tag.name} src=“{tag['src']}”>") for tag in soup.find_all(["img", "source"], src=True)
+            if re.match(r"^(https?:)?//", tag["src"])]
+
+
 def html_of(response):
     content_type = response.get("Content-Type", "")
     if content_type.startswith("text/html"):
@@ -166,7 +173,7 @@ def crawl(client, start_urls):
         html = html_of(response)
         if not html:
             continue
-        found = english_texts(html)
+        found = english_texts(html) + outside_pictures(html)
         if found:
             problems[url] = found
         for link in links_in(html):
@@ -441,3 +448,14 @@ def test_loader_fixes_still_find_their_text():
 ])
 def test_english_detector(text, english):
     assert english_in(text) == english
+
+
+def test_login_and_password_reset_screens_are_chinese(client, db):
+    login = client.get("/admin/login/").content.decode()
+    assert "登录管理后台" in login and "Wagtail" not in BeautifulSoup(login, "html.parser").title.text
+    problems = {"/admin/login/": english_texts(login)}
+    failed = client.post("/admin/login/", {"username": "nobody", "password": "wrong-password"})
+    problems["/admin/login/ (密码错误)"] = english_texts(failed.content.decode())
+    problems["/admin/password_reset/"] = english_texts(client.get("/admin/password_reset/").content.decode())
+    problems = {url: found for url, found in problems.items() if found}
+    assert not problems, report(problems)
