@@ -25,8 +25,13 @@ $(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.lock
 	@$(PY) -m pip install -q -r requirements-dev.lock
 	@touch $@
 
-install: $(VENV)/.installed
-install-dev: $(VENV)/.installed-dev
+# Project translations (locale/): the .mo files are built here, in Python, not committed.
+LOCALE_MO := $(patsubst %.po,%.mo,$(wildcard locale/*/LC_MESSAGES/*.po))
+$(LOCALE_MO): %.mo: %.po $(VENV)/.installed
+	@$(PY) scripts/compile_translations.py
+
+install: $(VENV)/.installed $(LOCALE_MO)
+install-dev: install $(VENV)/.installed-dev
 
 setup: install
 	@echo "==> 迁移数据库"
