@@ -435,12 +435,13 @@ def _tfidf_extractor():
     return _tfidf
 
 
-def extract_keywords(text: str, topk: int = 8) -> list[str]:
-    """Top keywords by jieba TF-IDF with the union dictionary and stop words (for topics and related speeches)."""
+def extract_keywords(text: str, topk: int = 8, allow_pos=()) -> list[str]:
+    """Top keywords by jieba TF-IDF with the union dictionary and stop words (for topics and related speeches);
+    ``allow_pos`` keeps only those parts of speech (jieba tags such as ``n``, ``nz``, ``vn``)."""
     text = clean_text(text)
     if not text.strip() or topk <= 0:
         return []
-    words = _tfidf_extractor().extract_tags(text, topK=topk * 3)
+    words = _tfidf_extractor().extract_tags(text, topK=topk * 3, allowPOS=tuple(allow_pos))
     out = []
     for word in words:
         if len(word) < 2 or word in stop_words() or not any("\u4e00" <= c <= "\u9fff" for c in word):
