@@ -87,15 +87,12 @@ def _text_keys(text):
     folded = analysis.fold(text).lower()
     if not folded.strip():
         return ()
-    tokens = analysis._engine().tokenize(folded, "search")
+    engine = analysis._engine()
     full, initials = [""] * len(folded), [""] * len(folded)
-    starts = set()
-    for word, start, end in tokens:
-        starts.add(start)
-        if all(not full[i] for i in range(start, end)):
-            word_full, word_initials = _word_pinyin(word)
-            for offset, (p, q) in enumerate(zip(word_full, word_initials, strict=True)):
-                full[start + offset], initials[start + offset] = p, q
+    for word, start, _end in engine.tokenize(folded):  # precise mode: pinyin word by word
+        word_full, word_initials = _word_pinyin(word)
+        full[start : start + len(word)], initials[start : start + len(word)] = word_full, word_initials
+    starts = {start for _word, start, _end in engine.tokenize(folded, "search")}
     keys = []
     for start in sorted(starts):
         if not folded[start].isalnum():
