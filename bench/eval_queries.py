@@ -104,7 +104,8 @@ FORGIVING_QUERIES = [
     ("五一奖章", ["speech-11-2", "speech-13"]),
     ("劳模精神", ["speech-09-1", "speech-09-2", "speech-09-3", "speech-11-1", "speech-11-2"]),
     ("教职代会", ["speech-11-2", "speech-11-1", "speech-01"]),
-    ("职代会制度", ["speech-14", "speech-09-1", "speech-09-2", "speech-09-3", "speech-11-1", "speech-13"]),
+    ("职代会制度", ["speech-14", "speech-09-1", "speech-09-2", "speech-09-3", "speech-11-1", "speech-11-2",
+               "speech-13"]),
     # questions
     ("怎么办理会员服务卡", ["speech-10"]),
     ("如何申请小额担保贷款", ["speech-10"]),

@@ -46,7 +46,9 @@ class _Index:
 
 _sources = {}
 _indexes = {}
+_rebuilding = set()
 _lock = threading.Lock()
+BACKGROUND_REBUILD = True  # tests set False to see a change at once
 
 
 def register_source(name, kind, label, items, version, priority=50):
@@ -117,22 +119,42 @@ def _build(source, version):
 
 
 def _index(name):
+    """The source's index; when its version changed, the previous index answers while a thread rebuilds it (only
+    the first build is waited for)."""
     source = _sources[name]
     try:
         version = source.version()
     except Exception:  # noqa: BLE001 - a source that cannot answer (e.g. before migrate) suggests nothing
         return None
     index = _indexes.get(name)
-    if index is None or index.version != version:
+    if index is not None and index.version == version:
+        return index
+    if index is not None and BACKGROUND_REBUILD:
         with _lock:
-            index = _indexes.get(name)
-            if index is None or index.version != version:
-                try:
-                    index = _build(source, version)
-                except Exception:  # noqa: BLE001
-                    return None
-                _indexes[name] = index
+            if name not in _rebuilding:
+                _rebuilding.add(name)
+                threading.Thread(target=_rebuild, args=(source, version), daemon=True).start()
+        return index
+    with _lock:
+        index = _indexes.get(name)
+        if index is None or index.version != version:
+            try:
+                index = _indexes[name] = _build(source, version)
+            except Exception:  # noqa: BLE001
+                return None
     return index
+
+
+def _rebuild(source, version):
+    from django.db import connections
+
+    try:
+        _indexes[source.name] = _build(source, version)
+    except Exception:  # noqa: BLE001 - the previous index keeps answering
+        pass
+    finally:
+        _rebuilding.discard(source.name)
+        connections.close_all()
 
 
 def normalise_query(text):
