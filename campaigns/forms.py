@@ -1,6 +1,7 @@
 from django import forms
 from django.utils import timezone
 
+from campaigns import form_kinds
 from campaigns.idcard import (
     IdNumberError,
     has_letter,
@@ -141,4 +142,4 @@ class ServiceCardForm(EnrolmentForm):
         }
 
 
-FORM_CLASSES = {"mutual_aid": MutualAidForm, "service_card": ServiceCardForm}
+FORM_CLASSES = {form_kinds.MUTUAL_AID.code: MutualAidForm, form_kinds.SERVICE_CARD.code: ServiceCardForm}

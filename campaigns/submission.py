@@ -9,7 +9,7 @@ from django.db import IntegrityError, transaction
 from django.shortcuts import redirect
 from django.utils.module_loading import import_string
 
-from campaigns import crypto
+from campaigns import crypto, form_kinds
 from campaigns.forms import FORM_CLASSES
 from core.clientip import client_ip
 
@@ -20,7 +20,7 @@ TOO_MANY = "提交过于频繁，请稍后再试。"
 
 
 def form_for(page, block_value, data=None):
-    form_class = FORM_CLASSES.get(block_value.get("form_kind"), FORM_CLASSES["mutual_aid"])
+    form_class = FORM_CLASSES.get(block_value.get("form_kind"), FORM_CLASSES[form_kinds.DEFAULT])
     return form_class(data=data, block_value=block_value, age_range=page.age_range)
 
 

@@ -3,10 +3,9 @@ import secrets
 from django.conf import settings
 from django.db import models
 
-from campaigns import crypto
+from campaigns import crypto, form_kinds
 from campaigns.idcard import mask_id_number, normalise_name
 
-REFERENCE_PREFIXES = {"mutual_aid": "HZ", "service_card": "FWK"}
 # No 0/O, 1/I/L, U: read out over the phone without confusion.
 REFERENCE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"
 REFERENCE_LENGTH = 12
@@ -24,7 +23,7 @@ class Enrolment(models.Model):
                                  related_name="enrolments")
     block_id = models.CharField("表单块", max_length=64, editable=False)
     form_kind = models.CharField("表单类型", max_length=20, editable=False,
-                                 choices=[("mutual_aid", "职工医疗互助"), ("service_card", "会员服务卡")])
+                                 choices=form_kinds.CHOICES)
     form_title = models.CharField("表单", max_length=100, editable=False)
     reference = models.CharField("受理编号", max_length=32, unique=True, null=True, editable=False)
     conflict_of = models.ForeignKey("self", verbose_name="身份证号相同的首条报名", null=True, blank=True,
@@ -77,7 +76,7 @@ class Enrolment(models.Model):
     @staticmethod
     def new_reference(form_kind):
         random_part = "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(REFERENCE_LENGTH))
-        return f"{REFERENCE_PREFIXES.get(form_kind, 'BM')}-{random_part}"
+        return f"{form_kinds.reference_prefix(form_kind)}-{random_part}"
 
     @classmethod
     def first_for(cls, campaign, id_hash):
