@@ -28,8 +28,11 @@ def mb(size):
     return f"{size / MB:.1f}"
 
 
-def mb_limit(size):
-    return f"{size // MB}" if size % MB == 0 else f"{size / MB:.1f}"
+def size_text(size):
+    """A limit for the editor: "10 MB", "1.5 MB" or "4 KB"."""
+    if size >= MB:
+        return f"{size // MB} MB" if size % MB == 0 else f"{size / MB:.1f} MB"
+    return f"{max(size // 1024, 1)} KB"
 
 
 class BoundedReader(io.RawIOBase):
@@ -84,13 +87,13 @@ def check_zip(file, max_members, max_member_size, max_total, max_ratio, *, what=
         raise UploadRejected(f"{what}已损坏，无法打开") from exc
     if len(infos) > max_members:
         raise UploadRejected(f"{what}内的文件过多（{len(infos)} 个），最多 {max_members} 个，未处理")
-    total_message = f"{what}解压后的总大小超过 {mb_limit(max_total)} MB，未处理"
+    total_message = f"{what}解压后的总大小超过 {size_text(max_total)}，未处理"
     total = 0
     for info in infos:
         limit = _limit(max_member_size, info.filename)
         if info.file_size > limit:
             raise UploadRejected(f"{what}内的“{label(info)}”解压后过大（{mb(info.file_size)} MB），"
-                                 f"单个不能超过 {mb_limit(limit)} MB，未处理")
+                                 f"单个不能超过 {size_text(limit)}，未处理")
         total += info.file_size
         if total > max_total:
             raise UploadRejected(total_message)
@@ -137,7 +140,7 @@ class _XmlBudget:
 def _open_member(archive, info, limit, what, label):
     if info.flag_bits & 0x1:
         raise UploadRejected(f"{what}内的“{label(info)}”已加密，无法解压")
-    message = f"{what}内的“{label(info)}”解压后超过 {mb_limit(limit)} MB，未处理"
+    message = f"{what}内的“{label(info)}”解压后超过 {size_text(limit)}，未处理"
     return BoundedReader(archive.open(info), limit, message)
 
 

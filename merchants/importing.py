@@ -16,7 +16,7 @@ from pathlib import Path
 from django.db import transaction
 from django.utils import timezone
 
-from core.uploads import MB, UploadRejected, check_zip, mb_limit
+from core.uploads import MB, UploadRejected, check_zip, size_text
 from merchants.validation import normalise_phone, phone_is_valid
 
 # (model field, column heading, other headings accepted on import)
@@ -173,7 +173,7 @@ def read_table(data, filename):
     (core.uploads.check_zip) before openpyxl opens it."""
     suffix = Path(filename or "").suffix.lower()
     if len(data) > MAX_FILE_BYTES:
-        raise ImportFileError(f"文件超过 {mb_limit(MAX_FILE_BYTES)} MB，请拆分后导入")
+        raise ImportFileError(f"文件超过 {size_text(MAX_FILE_BYTES)}，请拆分后导入")
     if data[:4] == b"PK\x03\x04" or suffix == ".xlsx":
         return _bounded(_read_xlsx(data))
     if suffix in {".csv", ".txt", ""}:

@@ -8,7 +8,7 @@ from django.db import transaction
 from django.utils.html import escape
 from django.utils.text import slugify
 
-from core.uploads import MB, UploadRejected, check_zip, mb_limit, read_member
+from core.uploads import MB, UploadRejected, check_zip, read_member, size_text
 from speeches.docx.duplicates import ArchiveIndex
 from speeches.docx.errors import DocxImportError
 from speeches.docx.parse import parse_docx
@@ -81,17 +81,18 @@ def _member_name(info):
 
 
 class Batch:
-    """What one upload (request or command run) may hold: a number of Word documents, bytes and text in all."""
+    """What one upload request may hold: a number of Word documents and bytes in all (text: preview_uploads)."""
 
-    def __init__(self, max_files=MAX_BATCH_FILES, max_bytes=MAX_BATCH_BYTES, max_chars=MAX_BATCH_CHARS):
-        self.max_files, self.max_bytes, self.max_chars = max_files, max_bytes, max_chars
-        self.files = self.bytes = self.chars = 0
+    def __init__(self, max_files=None, max_bytes=None):
+        self.max_files = MAX_BATCH_FILES if max_files is None else max_files
+        self.max_bytes = MAX_BATCH_BYTES if max_bytes is None else max_bytes
+        self.files = self.bytes = 0
 
     def refusal(self, size):
         if self.files >= self.max_files:
             return f"本次上传的 Word 文档超过 {self.max_files} 个，此文件未处理，请分批上传"
         if self.bytes + size > self.max_bytes:
-            return f"本次上传的文件总大小超过 {mb_limit(self.max_bytes)} MB，此文件未处理，请分批上传"
+            return f"本次上传的文件总大小超过 {size_text(self.max_bytes)}，此文件未处理，请分批上传"
         return ""
 
     def take(self, upload):
@@ -159,10 +160,11 @@ def expand(name, data, batch=None):
     return uploads
 
 
-def preview_uploads(uploads, archive=None, known_topics=None, max_chars=MAX_BATCH_CHARS):
+def preview_uploads(uploads, archive=None, known_topics=None, text_budget=True):
     """Parse every upload and gather what the editor must see; nothing is written."""
     archive = archive or ArchiveIndex()
     known = existing_topics() if known_topics is None else known_topics
+    max_chars = MAX_BATCH_CHARS if text_budget else None
     previews, chars = [], 0
     for upload in uploads:
         preview = Preview(upload.name, upload.data, upload.error)
@@ -291,7 +293,7 @@ def import_paths(paths, parent, user=None, report=None, accept_topics=False):
         except OSError as exc:
             uploads.append(Upload(path.name, error=f"无法读取文件：{exc.strerror}"))
     created, failures = [], []
-    for preview in preview_uploads(uploads, max_chars=None):  # no request timeout here: no total text budget
+    for preview in preview_uploads(uploads, text_budget=False):  # no request timeout here
         if not preview.ok:
             failures.append(preview)
             if report:

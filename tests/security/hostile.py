@@ -199,3 +199,21 @@ def image_bytes(fmt="PNG", size=(40, 30), color="red"):
     buffer = io.BytesIO()
     Image.new("RGB", size, color).save(buffer, fmt)
     return buffer.getvalue()
+
+
+def xlsx_entity_expansion():
+    """A "billion laughs" worksheet: a DTD whose entities double ten times over."""
+    entities = '<!ENTITY a0 "商户">' + "".join(f'<!ENTITY a{i} "&a{i - 1};&a{i - 1};">' for i in range(1, 30))
+    sheet = (f'<?xml version="1.0"?><!DOCTYPE worksheet [{entities}]><worksheet xmlns="http://schemas.openxmlformats'
+             f'.org/spreadsheetml/2006/main"><sheetData>{_header_row()}<row r="2"><c r="A2" t="inlineStr"><is><t>'
+             f"&a29;</t></is></c></row></sheetData></worksheet>")
+    return xlsx(sheet.encode())
+
+
+def docx_many_elements(docx_data, elements=1_200_000):
+    """A document.xml of more than a million tiny elements, stored uncompressed (no ratio to flag)."""
+    head = (b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+            b'<w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body>')
+    body = b"<w:p/>" * elements + "<w:p><w:r><w:t>正文。</w:t></w:r></w:p>".encode()
+    return replace_members(docx_data, {"word/document.xml": head + body + b"</w:body></w:document>"},
+                           zipfile.ZIP_STORED)

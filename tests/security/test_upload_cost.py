@@ -44,7 +44,7 @@ def merchant_import(name, data):
 
 
 WORD_BOMBS = ["docx expanding to 60 MB", "docx whose zip headers lie about its size", "zip of 200 × 10 MB members",
-              "zip of 12 × 10 MB members (120 MB in all)"]
+              "zip of 12 × 10 MB members (120 MB in all)", "docx of 1.2 million XML elements, stored"]
 
 
 def word_bombs(good):
@@ -53,6 +53,7 @@ def word_bombs(good):
         "docx whose zip headers lie about its size": ("会议讲话.docx", hostile.docx_lying_sizes(good), "已损坏"),
         "zip of 200 × 10 MB members": ("材料.zip", hostile.zip_of_word_bombs(), "疑似压缩炸弹"),
         "zip of 12 × 10 MB members (120 MB in all)": ("材料.zip", zip_over_total(), "总大小超过 100 MB"),
+        "docx of 1.2 million XML elements, stored": ("会议讲话.docx", hostile.docx_many_elements(good), "结构过于复杂"),
     }
 
 
@@ -74,6 +75,7 @@ SPREADSHEET_BOMBS = {
     "xlsx of 300,000 rows": ("商户.xlsx", hostile.xlsx_many_rows, "文件超过 20000 行，请分批导入"),
     "xlsx with a row of 1.5 million cells": ("商户.xlsx", lambda: hostile.xlsx_wide_row(1_500_000), "单元格"),
     "csv of 300,000 rows": ("商户.csv", hostile.csv_many_rows, "文件超过 20000 行，请分批导入"),
+    "xlsx with a billion-laughs DTD": ("商户.xlsx", hostile.xlsx_entity_expansion, "文档类型声明（DTD）"),
 }
 
 
