@@ -88,8 +88,8 @@ def _check_pixels(image, limit, frames=1):
 
 
 def safe_name(name, ext, default="image"):
-    """``name``'s stem (ASCII letters, digits, - and _ only) with the real extension."""
-    stem = re.sub(r"[^A-Za-z0-9_-]+", "-", PurePath(str(name or "")).name.split(".", 1)[0]).strip("-")
+    """``name``'s stem (letters, digits, - and _ only: no second extension) with the real extension."""
+    stem = re.sub(r"[^\w-]+", "-", PurePath(str(name or "")).name.split(".", 1)[0]).strip("-_")
     return f"{stem[:60] or default}.{ext}"
 
 

@@ -25,7 +25,8 @@ SAFE_TYPES = {
     ".pdf": "application/pdf",
 }
 MEDIA_CSP = "default-src 'none'; sandbox"
-PRIVATE_PREFIXES = ("documents/",)
+# Documents (Wagtail's view checks their collection) and Word imports staged here by older versions.
+PRIVATE_PREFIXES = ("documents/", "docx_import/")
 MAX_AGE = 24 * 3600
 
 

@@ -87,7 +87,12 @@ def test_admin_stores_jpeg_named_png_as_jpg(admin_client, settings):
 
 def test_admin_keeps_a_valid_png(admin_client):
     assert add_image(admin_client, "封面.png", image_bytes("PNG")).status_code == 302
-    assert Image.objects.get().file.name.endswith(".png")
+    assert Image.objects.get().file.name == "original_images/FengMian.png"  # Wagtail transliterates, as before
+
+
+def test_admin_drops_a_second_extension(admin_client):
+    assert add_image(admin_client, "page.html.png", image_bytes("PNG")).status_code == 302
+    assert Image.objects.get().file.name == "original_images/page.png"
 
 
 @pytest.mark.parametrize("size", [(8000, 8000), (12_000, 12_000), (40_000, 40_000)], ids=["64MP", "144MP", "1600MP"])
@@ -220,6 +225,8 @@ def test_private_document_only_through_wagtails_view(client, private_document, a
         assert re.search(r"/(admin/)?login/", response["Location"])
     assert client.get(f"/media/{private_document.file.name}").status_code == 404
     assert client.get("/media/documents/").status_code == 404
+    put(settings, "docx_import/0123/000.docx", b"staged by an older version")
+    assert client.get("/media/docx_import/0123/000.docx").status_code == 404
     client.force_login(admin_user)
     allowed = client.get(private_document.url)
     assert allowed.status_code == 200 and b"".join(allowed.streaming_content) == b"%PDF-1.4 internal"
