@@ -1,12 +1,10 @@
 """Admin views: spreadsheet import (upload → preview → confirm), template download and export."""
 
 import re
-import time
 import uuid
 from pathlib import Path
 
 from django import forms
-from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
@@ -16,6 +14,7 @@ from django.utils import timezone
 from django.views.generic import View
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 
+from core import staging
 from merchants.importing import ImportFileError, export_rows, plan_import, write_csv, write_xlsx
 from merchants.models import Merchant
 
@@ -24,15 +23,13 @@ XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def upload_dir():
-    return Path(settings.VAR_DIR) / "merchant_imports"
+    """Outside MEDIA_ROOT, mode 0700, files 0600 (core.staging)."""
+    return staging.directory("merchants")
 
 
 def remove_stale_uploads(max_age=24 * 3600):
     """Previews that were never confirmed leave their file behind; drop those older than a day."""
-    cutoff = time.time() - max_age
-    for path in upload_dir().glob("*-*.*"):
-        if path.stat().st_mtime < cutoff:
-            path.unlink(missing_ok=True)
+    staging.remove_stale(upload_dir(), max_age, "*-*.*")
 
 
 def require_import_permission(user):
@@ -89,9 +86,8 @@ class ImportView(WagtailAdminTemplateMixin, View):
         token = ""
         if plan.ok:
             token = uuid.uuid4().hex
-            upload_dir().mkdir(parents=True, exist_ok=True)
             remove_stale_uploads()
-            self.stored_path(request, token, upload.name).write_bytes(data)
+            staging.write(self.stored_path(request, token, upload.name), data)
         return self.render_to_response(self.get_context_data(plan=plan, token=token, filename=upload.name))
 
     def stored_path(self, request, token, filename):

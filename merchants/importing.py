@@ -8,12 +8,15 @@ import csv
 import datetime
 import io
 import re
+import zipfile
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.db import transaction
 from django.utils import timezone
 
+from core.uploads import MB, UploadRejected, check_zip, size_text
 from merchants.validation import normalise_phone, phone_is_valid
 
 # (model field, column heading, other headings accepted on import)
@@ -35,6 +38,17 @@ REQUIRED = ("name", "category", "discount")
 TEXT_FIELDS = ("name", "district", "address", "phone", "opening_hours", "discount")
 COMPARED = ("category_id", "district", "phone", "opening_hours", "discount", "valid_from", "valid_to", "active")
 MAX_ROWS = 20000
+MAX_COLUMNS = 50
+MAX_FILE_BYTES = 10 * MB
+# What an xlsx may expand to before openpyxl opens it (core.uploads.check_zip).
+XLSX_MAX_MEMBERS = 500
+XLSX_MAX_SHEET = 50 * MB  # worksheets and the shared strings (streamed by openpyxl)
+XLSX_MAX_PART = 10 * MB  # styles, workbook, images…
+XLSX_MAX_TOTAL = 100 * MB
+XLSX_MAX_RATIO = 100
+XLSX_MAX_XML_ELEMENTS = 2_000_000
+MAX_CELLS_PER_ROW = 1000
+MAX_CELLS = 300_000
 TRUE_WORDS = {"是", "启用", "有效", "y", "yes", "true", "1", "正常"}
 FALSE_WORDS = {"否", "停用", "无效", "n", "no", "false", "0", "禁用"}
 
@@ -153,25 +167,80 @@ def _model_values(values):
 # Reading ---------------------------------------------------------------------------------------------------------
 
 def read_table(data, filename):
-    """Rows of cell values from xlsx or CSV bytes, header first."""
+    """Rows of cell values from xlsx or CSV bytes, header first: at most MAX_ROWS + 1 rows of MAX_COLUMNS cells.
+
+    Rows are streamed and the reading stops at the first row over the limit; an xlsx is checked as a zip
+    (core.uploads.check_zip) before openpyxl opens it."""
     suffix = Path(filename or "").suffix.lower()
+    if len(data) > MAX_FILE_BYTES:
+        raise ImportFileError(f"文件超过 {size_text(MAX_FILE_BYTES)}，请拆分后导入")
     if data[:4] == b"PK\x03\x04" or suffix == ".xlsx":
-        return _read_xlsx(data)
+        return _bounded(_read_xlsx(data))
     if suffix in {".csv", ".txt", ""}:
-        return _read_csv(data)
+        return _bounded(_read_csv(data))
     raise ImportFileError(f"不支持的文件类型“{suffix}”，请上传 .xlsx 或 .csv 文件")
+
+
+def _bounded(rows):
+    table = []
+    with closing(rows):
+        for row in rows:
+            if len(table) > MAX_ROWS:  # the header and MAX_ROWS rows are already read
+                raise ImportFileError(f"文件超过 {MAX_ROWS} 行，请分批导入")
+            table.append(list(row[:MAX_COLUMNS]))
+    return table
+
+
+def _xlsx_part_limit(name):
+    return XLSX_MAX_SHEET if name.startswith(("xl/worksheets/", "xl/sharedStrings")) else XLSX_MAX_PART
+
+
+def _row_watch(name):
+    """Rows, cells per row and cells of each worksheet (whichever is imported): openpyxl builds a whole row
+    before handing it over, and every cell costs time even in columns that are not imported."""
+    if not name.startswith("xl/worksheets/"):
+        return None
+    state = {"rows": 0, "cells": 0, "total": 0}
+
+    def seen(tag):
+        if tag == "row":
+            state["rows"] += 1
+            state["cells"] = 0
+            if state["rows"] > MAX_ROWS + 1:
+                raise UploadRejected(f"文件超过 {MAX_ROWS} 行，请分批导入")
+        elif tag == "c":
+            state["cells"] += 1
+            state["total"] += 1
+            if state["cells"] > MAX_CELLS_PER_ROW:
+                raise UploadRejected(f"表格第 {state['rows']} 行的单元格超过 {MAX_CELLS_PER_ROW} 个，"
+                                     f"请删除多余的列后再导入")
+            if state["total"] > MAX_CELLS:
+                raise UploadRejected(f"表格的单元格超过 {MAX_CELLS // 10000} 万个，请删除多余的行或列后再导入")
+
+    return seen
 
 
 def _read_xlsx(data):
     from openpyxl import load_workbook
 
+    if not zipfile.is_zipfile(io.BytesIO(data)):
+        raise ImportFileError("无法读取 Excel 文件，请确认是 .xlsx 格式且未损坏")
+    try:
+        check_zip(data, XLSX_MAX_MEMBERS, _xlsx_part_limit, XLSX_MAX_TOTAL, XLSX_MAX_RATIO, what="Excel 文件",
+                  max_xml_elements=XLSX_MAX_XML_ELEMENTS, watch=_row_watch)
+    except UploadRejected as exc:
+        raise ImportFileError(str(exc)) from exc
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds for damaged files
         raise ImportFileError("无法读取 Excel 文件，请确认是 .xlsx 格式且未损坏") from exc
     try:
         sheet = workbook["商户"] if "商户" in workbook.sheetnames else workbook.worksheets[0]
-        return [list(row) for row in sheet.iter_rows(values_only=True)]
+        sheet.reset_dimensions()  # the declared size (e.g. A1:XFD1048576) is not trusted
+        try:
+            yield from sheet.iter_rows(max_col=MAX_COLUMNS, values_only=True)
+        except (ValueError, KeyError, IndexError, TypeError, SyntaxError) as exc:
+            raise ImportFileError("无法读取 Excel 文件，请确认是 .xlsx 格式且未损坏") from exc
     finally:
         workbook.close()
 
@@ -191,7 +260,12 @@ def _read_csv(data):
         dialect = csv.Sniffer().sniff(text[:4096], delimiters=",\t;")
     except csv.Error:
         dialect = csv.excel
-    return list(csv.reader(io.StringIO(text, newline=""), dialect))
+    reader = csv.reader(io.StringIO(text, newline=""), dialect)
+    try:
+        yield from reader
+    except csv.Error as exc:
+        raise ImportFileError(f"CSV 文件第 {reader.line_num} 行格式有误（如引号不成对或单元格过长），"
+                              "请检查后重新导入") from exc
 
 
 def _header_map(header, row_number):
@@ -310,8 +384,6 @@ def plan_import(data, filename="merchants.xlsx"):
     if not table:
         raise ImportFileError("文件是空的，没有表头和数据")
     mapping = _header_map(table[0], header_row)
-    if len(table) - 1 > MAX_ROWS:
-        raise ImportFileError(f"一次最多导入 {MAX_ROWS} 行，本文件有 {len(table) - 1} 行，请拆分后导入")
     categories = {c.name: c for c in Category.objects.all()}
     existing = {(m.name, m.address): m for m in Merchant.objects.all()}
     rows, seen = [], {}

@@ -1,10 +1,13 @@
+import re
+
 from django.conf import settings
-from django.urls import include, path
+from django.urls import include, path, re_path
 from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.contrib.sitemaps.views import sitemap
 from wagtail.documents import urls as wagtaildocs_urls
 
+from core import media
 from core.api import api_router
 from speeches.feeds import LatestSpeechesFeed
 
@@ -19,12 +22,11 @@ urlpatterns = [
     path("", include("core.urls")),
 ]
 
-if settings.DEBUG:
-    from django.conf.urls.static import static
-
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
-
-urlpatterns += [path("", include(wagtail_urls))]
+# Uploaded images in development and production alike (core/media.py: safe types only, nosniff, sandbox CSP).
+urlpatterns += [
+    re_path(rf"^{re.escape(settings.MEDIA_URL.strip('/'))}/(?P<path>.+)$", media.serve, name="media"),
+    path("", include(wagtail_urls)),
+]
 
 handler404 = "core.views.page_not_found"
 handler500 = "core.views.server_error"

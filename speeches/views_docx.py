@@ -2,8 +2,6 @@
 
 import json
 import re
-import shutil
-import time
 import uuid
 from pathlib import Path
 
@@ -14,9 +12,10 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
+from core import staging
 from speeches.docx import typography
 from speeches.docx.duplicates import ArchiveIndex, page_text
-from speeches.docx.importer import Upload, create_draft, expand, preview_uploads
+from speeches.docx.importer import Batch, Upload, create_draft, expand, preview_uploads
 from speeches.docx.parse import parse_docx
 from speeches.docx.topics import suggest_topics
 
@@ -26,7 +25,8 @@ MAX_FILES = 100
 
 
 def staging_root():
-    return Path(getattr(settings, "DOCX_IMPORT_STAGING_DIR", Path(settings.MEDIA_ROOT) / "docx_import"))
+    """Outside MEDIA_ROOT, mode 0700 (core.staging); DOCX_IMPORT_STAGING_DIR overrides the place."""
+    return staging.directory("docx", getattr(settings, "DOCX_IMPORT_STAGING_DIR", None))
 
 
 def _parents(user):
@@ -48,19 +48,15 @@ def _parent(request, value):
 
 def _stage(user, uploads):
     root = staging_root()
-    root.mkdir(parents=True, exist_ok=True)
-    for old in root.iterdir():
-        if old.is_dir() and time.time() - old.stat().st_mtime > STAGING_MAX_AGE:
-            shutil.rmtree(old, ignore_errors=True)
+    staging.remove_stale(root, STAGING_MAX_AGE)
     token = uuid.uuid4().hex
-    folder = root / token
-    folder.mkdir()
+    folder = staging.make_dir(root, token)
     manifest = {"user": user.pk, "files": []}
     for index, upload in enumerate(uploads):
         if upload.data is not None and not upload.error:
-            (folder / f"{index:03d}.docx").write_bytes(upload.data)
+            staging.write(folder / f"{index:03d}.docx", upload.data)
         manifest["files"].append({"name": upload.name, "error": upload.error})
-    (folder / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False), encoding="utf-8")
+    staging.write(folder / "manifest.json", json.dumps(manifest, ensure_ascii=False).encode("utf-8"))
     return token
 
 
@@ -102,14 +98,18 @@ def docx_import(request):
     if errors:
         return render(request, "speeches/admin/docx_upload.html", {**context, "errors": errors}, status=400)
 
-    uploads = []
+    uploads, batch = [], Batch()
     for uploaded in files:
         name = Path(uploaded.name or "未命名").name
         if uploaded.size > _max_bytes_for(name):
             uploads.append(Upload(name, error=f"文件过大（{uploaded.size / 1048576:.1f} MB），"
                                               f"不能超过 {_max_bytes_for(name) // 1048576} MB"))
             continue
-        uploads += expand(name, uploaded.read())
+        refusal = batch.refusal(0 if name.lower().endswith(".zip") else uploaded.size)
+        if refusal:
+            uploads.append(Upload(name, error=refusal))
+            continue
+        uploads += expand(name, uploaded.read(), batch)
     previews = preview_uploads(uploads)
     token = _stage(request.user, [Upload(p.name, p.data, p.error) for p in previews])
     ok = [p for p in previews if p.ok]
@@ -167,7 +167,7 @@ def docx_import_confirm(request):
             raise
         messages.error(request, f"导入失败，未创建任何页面：{exc}")
         return redirect(reverse("speeches_docx_import") + f"?parent={parent.pk}")
-    shutil.rmtree(staging_root() / token, ignore_errors=True)
+    staging.remove(staging_root() / token)
     messages.success(request, f"已创建 {len(created)} 篇讲话稿草稿（未发布），请逐篇核对后提交审核")
     return redirect("wagtailadmin_explore", parent.pk)
 

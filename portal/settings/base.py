@@ -205,6 +205,13 @@ WAGTAILDOCS_EXTENSIONS = ["csv", "docx", "pdf", "txt", "xlsx", "zip"]
 WAGTAILDOCS_MAX_UPLOAD_SIZE = 20 * 1024 * 1024
 WAGTAILIMAGES_MAX_UPLOAD_SIZE = 10 * 1024 * 1024
 WAGTAILIMAGES_EXTENSIONS = ["gif", "jpg", "jpeg", "png", "webp"]
+# Every uploaded image is verified by Pillow and stored under its real format's extension (core/images.py).
+WAGTAILIMAGES_IMAGE_FORM_BASE = "core.images.SafeImageForm"
+WAGTAILIMAGES_MAX_IMAGE_PIXELS = 50_000_000
+# Documents only through Wagtail's view, which checks private collections; /media/documents/ is refused.
+WAGTAILDOCS_SERVE_METHOD = "serve_view"
+# Uploads staged between an import's preview and its confirmation (core/staging.py); empty: VAR_DIR/staging.
+STAGING_DIR = os.environ.get("STAGING_DIR", "")
 WAGTAIL_WORKFLOW_ENABLED = True
 # Slugs are ASCII: core.forms.PortalPageForm fills in the pinyin of a Chinese title.
 WAGTAIL_ALLOW_UNICODE_SLUGS = False

@@ -2,13 +2,13 @@
 
 import io
 import logging
-import zipfile
 from dataclasses import dataclass, field
 
 from django.db import transaction
 from django.utils.html import escape
 from django.utils.text import slugify
 
+from core.uploads import MB, UploadRejected, check_zip, read_member, size_text
 from speeches.docx.duplicates import ArchiveIndex
 from speeches.docx.errors import DocxImportError
 from speeches.docx.parse import parse_docx
@@ -16,7 +16,15 @@ from speeches.docx.reader import max_bytes
 from speeches.docx.topics import existing_topics, suggest_topics
 
 logger = logging.getLogger(__name__)
-MAX_ZIP_MEMBERS = 200
+# A .zip of Word documents: entries (macOS adds one "__MACOSX" entry per file), documents, bytes once expanded.
+ZIP_MAX_MEMBERS = 300
+ZIP_MAX_DOCUMENTS = 100
+ZIP_MAX_TOTAL = 100 * MB
+ZIP_MAX_RATIO = 100
+# One admin upload request in all; the text budget bounds the time spent on topics and duplicate checks.
+MAX_BATCH_FILES = 100
+MAX_BATCH_BYTES = 100 * MB
+MAX_BATCH_CHARS = 1_000_000
 NESTED = "位于压缩包的子文件夹中，未导入（请把 .docx 直接放在压缩包里，不要套文件夹）"
 SKIPPED_MEMBERS = ("__MACOSX/", ".DS_Store", "Thumbs.db")
 
@@ -72,20 +80,50 @@ def _member_name(info):
         return info.filename
 
 
-def expand(name, data):
-    """A .zip becomes its .docx members (each bad member listed with its reason); anything else stays one file."""
+class Batch:
+    """What one upload request may hold: a number of Word documents and bytes in all (text: preview_uploads)."""
+
+    def __init__(self, max_files=None, max_bytes=None):
+        self.max_files = MAX_BATCH_FILES if max_files is None else max_files
+        self.max_bytes = MAX_BATCH_BYTES if max_bytes is None else max_bytes
+        self.files = self.bytes = 0
+
+    def refusal(self, size):
+        if self.files >= self.max_files:
+            return f"本次上传的 Word 文档超过 {self.max_files} 个，此文件未处理，请分批上传"
+        if self.bytes + size > self.max_bytes:
+            return f"本次上传的文件总大小超过 {size_text(self.max_bytes)}，此文件未处理，请分批上传"
+        return ""
+
+    def take(self, upload):
+        """The upload, or the upload refused when the batch is full."""
+        if upload.data is None or upload.error:
+            return upload
+        refusal = self.refusal(len(upload.data))
+        if refusal:
+            return Upload(upload.name, error=refusal)
+        self.files += 1
+        self.bytes += len(upload.data)
+        return upload
+
+
+def expand(name, data, batch=None):
+    """A .zip becomes its .docx members (each bad member listed with its reason); anything else stays one file.
+
+    The zip's shape is checked first (core.uploads.check_zip); members are read one at a time with a cap."""
+    batch = batch or Batch()
     if not name.lower().endswith(".zip"):
-        return [Upload(name, data)]
+        return [batch.take(Upload(name, data))]
     if len(data) > max_bytes() * 5:
         limit = max_bytes() * 5 // 1048576
         return [Upload(name, error=f"压缩包过大（{len(data) / 1048576:.1f} MB），不能超过 {limit} MB")]
     try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
-        infos = archive.infolist()
-    except (zipfile.BadZipFile, OSError, ValueError):
-        return [Upload(name, error="压缩包已损坏，无法打开")]
-    uploads = []
-    for info in infos[:MAX_ZIP_MEMBERS]:
+        archive, infos = check_zip(data, ZIP_MAX_MEMBERS, ZIP_MAX_TOTAL, ZIP_MAX_TOTAL, ZIP_MAX_RATIO,
+                                   what="压缩包", stream=False, label=_member_name)
+    except UploadRejected as exc:
+        return [Upload(name, error=str(exc))]
+    uploads, documents = [], 0
+    for info in infos:
         member = _member_name(info)
         label = f"{name}/{member}"
         base = member.rstrip("/").rsplit("/", 1)[-1]
@@ -104,26 +142,38 @@ def expand(name, data):
         if not base.lower().endswith((".docx", ".doc")):
             uploads.append(Upload(label, error="不是 Word 文档（.docx），已跳过"))
             continue
+        documents += 1
+        if documents > ZIP_MAX_DOCUMENTS:
+            uploads.append(Upload(name, error=f"压缩包内的 Word 文档超过 {ZIP_MAX_DOCUMENTS} 个，其余未处理"))
+            break
+        refusal = batch.refusal(info.file_size)
+        if refusal:
+            uploads.append(Upload(label, error=refusal))
+            continue
         try:
-            uploads.append(Upload(label, archive.read(info)))
-        except (zipfile.BadZipFile, OSError, RuntimeError, NotImplementedError):
+            uploads.append(batch.take(Upload(label, read_member(archive, info, max_bytes(), "压缩包",
+                                                                _member_name))))
+        except UploadRejected:
             uploads.append(Upload(label, error="压缩包中的这个文件已损坏或加密，无法解压"))
-    if len(infos) > MAX_ZIP_MEMBERS:
-        uploads.append(Upload(name, error=f"压缩包内文件超过 {MAX_ZIP_MEMBERS} 个，其余未处理"))
     if not uploads:
         uploads.append(Upload(name, error="压缩包里没有 Word 文档（.docx）"))
     return uploads
 
 
-def preview_uploads(uploads, archive=None, known_topics=None):
+def preview_uploads(uploads, archive=None, known_topics=None, text_budget=True):
     """Parse every upload and gather what the editor must see; nothing is written."""
     archive = archive or ArchiveIndex()
     known = existing_topics() if known_topics is None else known_topics
-    previews = []
+    max_chars = MAX_BATCH_CHARS if text_budget else None
+    previews, chars = [], 0
     for upload in uploads:
         preview = Preview(upload.name, upload.data, upload.error)
         previews.append(preview)
         if preview.error:
+            continue
+        if max_chars is not None and chars >= max_chars:
+            preview.error = f"本次上传的正文总字数超过 {max_chars // 10000} 万字，此文件未处理，请分批上传"
+            preview.data = None
             continue
         try:
             parsed = parse_docx(upload.name.rsplit("/", 1)[-1], upload.data)
@@ -137,6 +187,7 @@ def preview_uploads(uploads, archive=None, known_topics=None):
         preview.parsed = parsed
         preview.blocks, preview.cleanup = parsed.cleaned()
         text = parsed.text(preview.blocks)
+        chars += len(text)
         preview.topics = suggest_topics(text, known)
         preview.duplicates = archive.find(text)
         archive.add_to_batch(upload.name, preview.page_title, text)
@@ -245,7 +296,7 @@ def import_paths(paths, parent, user=None, report=None, accept_topics=False):
         except OSError as exc:
             uploads.append(Upload(path.name, error=f"无法读取文件：{exc.strerror}"))
     created, failures = [], []
-    for preview in preview_uploads(uploads):
+    for preview in preview_uploads(uploads, text_budget=False):  # no request timeout here
         if not preview.ok:
             failures.append(preview)
             if report:

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 
+from core.images import ImageRejected, safe_name, verify_image
+from core.uploads import MB, UploadRejected, check_zip
 from speeches.docx.errors import DocxImportError
 
 W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
@@ -28,6 +30,14 @@ def w(tag):
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ENCRYPTED_MARK = "EncryptedPackage".encode("utf-16-le")
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024
+# What a .docx may expand to before python-docx parses it (core.uploads.check_zip), and how much text it may hold.
+DOCX_MAX_MEMBERS = 500
+DOCX_MAX_XML_PART = 10 * MB  # document.xml, styles.xml, … (parsed into a tree)
+DOCX_MAX_PART = 20 * MB  # images and other parts
+DOCX_MAX_TOTAL = 50 * MB
+DOCX_MAX_RATIO = 100
+DOCX_MAX_XML_ELEMENTS = 1_000_000
+MAX_TEXT_CHARS = 300_000
 
 # Subtrees whose text is not part of the final document (deleted revisions, field codes, text boxes, notes).
 SKIP = {w("del"), w("moveFrom"), w("delText"), w("instrText"), w("pPr"), w("rPr"), w("txbxContent"),
@@ -93,6 +103,15 @@ def check_bytes(name, data):
         raise DocxImportError("文件是空的（0 字节）")
     if not zipfile.is_zipfile(io.BytesIO(data)):
         raise DocxImportError("文件已损坏，无法作为 Word 文档（.docx）打开")
+    try:
+        check_zip(data, DOCX_MAX_MEMBERS, _part_limit, DOCX_MAX_TOTAL, DOCX_MAX_RATIO, what="Word 文档",
+                  max_xml_elements=DOCX_MAX_XML_ELEMENTS)
+    except UploadRejected as exc:
+        raise DocxImportError(str(exc)) from exc
+
+
+def _part_limit(name):
+    return DOCX_MAX_XML_PART if name.lower().endswith((".xml", ".rels")) else DOCX_MAX_PART
 
 
 def open_document(name, data):
@@ -170,6 +189,12 @@ class _Walker:
             if ext is None:
                 self.warnings.append(f"图片“{name}”的格式不支持（只支持 PNG、JPEG、GIF、WebP），已略过")
                 continue
+            try:
+                verified = verify_image(part.blob)
+            except ImageRejected as exc:
+                self.warnings.append(f"图片“{name}”{exc}，已略过")
+                continue
+            ext, name = verified.ext, safe_name(name, verified.ext)
             alt = ""
             for doc_pr in el.iter("{http://schemas.openxmlformats.org/drawingml/2006/wordprocessingDrawing}docPr"):
                 alt = (doc_pr.get("descr") or "").strip()
@@ -281,9 +306,21 @@ def read_docx(name, data):
     raw = RawDocument()
     walker = _Walker(document, raw.warnings)
     body = document.element.body
+    chars = 0
+
+    def count(items):
+        nonlocal chars
+        for item in items:
+            if isinstance(item, Para):
+                chars += len(item.text)
+            elif isinstance(item, TableEl):
+                chars += sum(len(cell) for row in item.rows for cell in row)
+        if chars > MAX_TEXT_CHARS:
+            raise DocxImportError(f"正文超过 {MAX_TEXT_CHARS // 10000} 万字，不像是一篇讲话稿，未导入；请拆分后再上传")
 
     def walk_body(container):
         for child in container.iterchildren():
+            before = len(raw.items)
             if child.tag == w("p"):
                 style, style_bold = _style_name(document, child)
                 _emit_paragraph(raw.items, walker.paragraph(child), style, style_bold, _centered(child))
@@ -293,6 +330,8 @@ def read_docx(name, data):
                     raw.items.append(table)
             elif child.tag in (w("sdt"), w("sdtContent"), w("customXml"), w("ins"), w("moveTo")):
                 walk_body(child)
+                continue
+            count(raw.items[before:])
 
     walk_body(body)
     if not any(isinstance(item, Para) for item in raw.items):
