@@ -48,7 +48,8 @@ def test_roles_hold_the_permissions_of_the_job(db):
     assert not Group.objects.filter(permissions__codename="view_id_number").exists()
 
 
-def test_a_later_migrate_leaves_an_administrators_changes_alone(db):
+@pytest.mark.django_db(transaction=True)
+def test_a_later_migrate_leaves_an_administrators_changes_alone(home_page):
     editors = Group.objects.get(name=EDITORS)
     editors.permissions.remove(Permission.objects.get(codename="add_speaker"))
     Group.objects.create(name="宣传部")
