@@ -89,3 +89,23 @@ class IndexGeneration(models.Model):
 
     def __str__(self):
         return str(self.token)
+
+
+class QueryLog(models.Model):
+    """One row per normalised query per day: how often it was searched, found and opened. No address, user or
+    cookie is ever stored; queries that look like ID or phone numbers are not logged at all (search.querylog)."""
+
+    day = models.DateField("日期", db_index=True)
+    query = models.CharField("搜索词", max_length=100)
+    searches = models.PositiveIntegerField("搜索次数", default=0)
+    zero_results = models.PositiveIntegerField("无结果次数", default=0)
+    results = models.PositiveIntegerField("结果数", default=0, help_text="当天最后一次搜索的结果数")
+    opens = models.PositiveIntegerField("打开结果次数", default=0)
+
+    class Meta:
+        verbose_name = "搜索记录"
+        verbose_name_plural = "搜索记录"
+        constraints = [models.UniqueConstraint(fields=["day", "query"], name="one_query_log_row_per_day")]
+
+    def __str__(self):
+        return f"{self.day} {self.query}"

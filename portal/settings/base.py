@@ -255,6 +255,8 @@ LOGGING = {
 }
 
 SPEECHES_PER_PAGE = 10
+# The search log (search.querylog) keeps this many days; prune_search_log deletes older rows.
+SEARCH_LOG_DAYS = int(os.environ.get("SEARCH_LOG_DAYS", "180"))
 
 # Service-card merchant directory (特惠商户)
 MERCHANTS_PER_PAGE = 20

@@ -2,9 +2,11 @@
 
 from urllib.parse import urlencode
 
-from django.http import JsonResponse
+from django.http import Http404, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
+from wagtail.models import Page
 
+from search import querylog
 from speeches.search.service import (
     SearchParamError,
     parse_params,
@@ -27,6 +29,8 @@ def search_api(request):
     except SearchParamError as exc:
         return _error(str(exc))
     data = search_speeches(params, with_pages=False, request=request)
+    if params.q and params.page == 1:
+        querylog.record(params.q, data["count"])
     body = {key: data[key] for key in ("query", "count", "count_all", "count_partial", "page", "results", "facets")}
     body["page_size"] = data["page_size"]
     body["num_pages"] = data["num_pages"]
@@ -73,10 +77,15 @@ def search(request):
         context.update(other_pages=other, other_count=other_count, other_url=_url(params, type="page", page=1))
     # "page" in the template context means the current Wagtail page (used by the site <head>), not a number.
     context.update({key: value for key, value in data.items() if key != "page"}, page_number=data.get("page"))
+    if params.q and params.page == 1:
+        querylog.record(params.q, data["count"])
     mark = " ".join(data["parsed"].highlight_terms()[:8]) if data.get("parsed") else ""
     for page in data["pages"]:
         url = page.get_url(request) or ""
-        page.search_url = f"{url}?{urlencode({'hl': mark})}" if mark and url else url
+        if params.q and url:  # through /search/open/, which counts that a result was opened
+            page.search_url = "/search/open/?" + urlencode({"q": params.q, "to": page.pk, "hl": mark})
+        else:
+            page.search_url = url
     facet_links = {}
     for name, items in data["facets"].items():
         current = getattr(params, name)
@@ -100,3 +109,18 @@ def search(request):
         if suggestion:
             context["did_you_mean"] = (suggestion, _url(params, q=suggestion, page=1))
     return render(request, "search/search.html", context)
+
+
+def open_result(request):
+    """A result was opened: count it for the query (no visitor data) and go to the live page."""
+    try:
+        pk = int(request.GET.get("to", ""))
+    except ValueError:
+        raise Http404("页面不存在") from None
+    page = Page.objects.live().public().filter(pk=pk).first()
+    url = page.get_url(request) if page is not None else None
+    if not url:
+        raise Http404("页面不存在或已下线")
+    querylog.record_open(request.GET.get("q", "")[:200])
+    mark = request.GET.get("hl", "")[:200]
+    return HttpResponseRedirect(f"{url}?{urlencode({'hl': mark})}" if mark else url)
