@@ -218,10 +218,26 @@ WAGTAILSEARCH_BACKENDS = {
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "noreply@localhost")
 
+def redis_caches(url, environ):
+    """CACHES on Redis that survive a Redis outage (core/cache.py): while Redis is down each process falls back,
+    trying Redis again every CACHE_RETRY_SECONDS. The default cache falls back to memory (rate limits then count
+    per worker); the page cache ("pages") keeps nothing (pages are served uncached) and purges when Redis is back.
+    """
+    common = {"BACKEND": "core.cache.FallbackRedisCache", "LOCATION": url,
+              "KEY_PREFIX": environ.get("CACHE_KEY_PREFIX", "portal")}
+    options = {"socket_connect_timeout": float(environ.get("CACHE_CONNECT_TIMEOUT", "1")),
+               "socket_timeout": float(environ.get("CACHE_SOCKET_TIMEOUT", "2")),
+               "RETRY_SECONDS": float(environ.get("CACHE_RETRY_SECONDS", "5"))}
+    return {
+        "default": {**common, "OPTIONS": {**options, "FALLBACK": "locmem"}},
+        "pages": {**common, "OPTIONS": {**options, "FALLBACK": "none", "ON_RECOVERY": "core.pagecache.purge"}},
+    }
+
+
 REDIS_URL = os.environ.get("REDIS_URL", "").strip()
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL,
-                          "KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", "portal")}}
+    CACHES = redis_caches(REDIS_URL, os.environ)
+    PAGE_CACHE_ALIAS = "pages"
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "portal"}}
 

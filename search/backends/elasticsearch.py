@@ -336,8 +336,18 @@ class ChineseElasticsearchResults(BaseResults):
             compiler.mode = "any"
 
     def _do_search(self):
+        """One request, never modelsearch's scroll: a scroll context lives on the node holding the shard copy, and
+        if that node dies mid-scroll the remaining results silently go missing. Shard failures are errors, never
+        partial results. At most MAX_MATCHES results (the index's max_result_window), as in match_scores."""
         self.ensure_mode()
-        return super()._do_search()
+        stop = MAX_MATCHES if self.stop is None else min(self.stop, MAX_MATCHES)
+        if stop <= self.start:
+            return
+        response = self.backend.es.search(
+            index=self._index_name(), **self._get_es_body(), from_=self.start, size=stop - self.start,
+            source=False, stored_fields=["pk"], allow_partial_search_results=False,
+        )
+        yield from self._get_results_from_hits(response["hits"]["hits"])
 
     def _do_count(self):
         self.ensure_mode()
