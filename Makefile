@@ -51,7 +51,7 @@ check: install-dev
 
 lint: check
 
-test: test-services check test-sqlite test-postgres test-elasticsearch test-elasticsearch8
+test: test-services check test-sqlite test-postgres test-elasticsearch test-elasticsearch8 test-elasticsearch-cluster
 
 # As root (CI, these machines) the services the tests use are installed and started; elsewhere the tests that
 # need a missing service say so and skip it (in CI they fail).
@@ -178,6 +178,18 @@ test-elasticsearch8: install-dev $(ES8_CLIENT)/.installed
 	if [ -z "$$url" ]; then echo "Elasticsearch $(ES8_VERSION) 无法获取或启动"; bash scripts/elasticsearch.sh stop; exit 1; fi; \
 	PYTHONPATH="$(CURDIR)/$(ES8_CLIENT)$${PYTHONPATH:+:$$PYTHONPATH}" ELASTICSEARCH_URL="$$url" $(PY) $(ES_PYTEST); rc=$$?; \
 	[ $$running = 1 ] || bash scripts/elasticsearch.sh stop; exit $$rc
+
+# Scale-out on a three-node Elasticsearch 9 cluster on loopback (scripts/es_cluster.py: free ports and a fresh state
+# directory under /tmp for every run, so it never meets the single-node server above): tests/cluster SIGKILLs and
+# restarts a node while the portal searches and while it publishes. The cluster is stopped and removed afterwards,
+# also when a test fails or the run is interrupted.
+.PHONY: test-elasticsearch-cluster
+test-elasticsearch-cluster: install
+	@echo "==> 测试（Elasticsearch 三节点集群）"
+	@export ES_CLUSTER_DIR=$$(mktemp -d /tmp/portal-es-cluster.XXXXXX); \
+	trap '$(PY) scripts/es_cluster.py stop --clean' EXIT; trap 'exit 130' INT TERM; \
+	$(PY) scripts/es_cluster.py start >/dev/null || { echo "Elasticsearch 集群无法获取或启动"; exit 1; }; \
+	$(PY) -m pytest -q -m es_cluster tests/cluster $(PYTEST_ARGS)
 
 # Elasticsearch: bulk indexing MB/s and query p50/p95 on 10,000 generated speeches, beside SQLite FTS5.
 .PHONY: bench-search-es

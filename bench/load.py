@@ -9,7 +9,9 @@ Builds a throw-away site (demo content) in a temp directory, starts gunicorn wit
   2. a 60 s mixed load from concurrent clients: page views, searches and enrolment submissions, with
      p50/p95/p99 per route, 5xx count, and enrolments accepted versus rows stored;
   3. a 30 s fault run: one gunicorn worker is killed mid-run (and PostgreSQL restarted mid-run on
-     PostgreSQL); accepted enrolments must all be stored and the site must answer again afterwards.
+     PostgreSQL); accepted enrolments must all be stored and the site must answer again afterwards;
+  4. a 45 s Redis outage: the site's own redis-server is stopped for 20 s and started again under the mixed load;
+     no 5xx, no lost enrolment, pages served uncached while it is down and from the cache again afterwards.
 Every loop is bounded in time and count and only talks to 127.0.0.1.
 """
 
@@ -34,7 +36,7 @@ import requests
 
 ROOT = Path(__file__).resolve().parent.parent
 PY = str(ROOT / ".venv" / "bin" / "python")
-REFERENCE = re.compile(r"[A-Z]{2}-\d{4}-\d{6}")
+REFERENCE = re.compile(r'class="reference">[A-Z]{2}-[0-9A-Z]{6,}<')  # the 受理编号 on the confirmation page
 MAX_REQUESTS = 200_000  # hard bound for any one phase
 
 
@@ -76,15 +78,34 @@ class Site:
                            check=True)
             subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-qc", "CREATE DATABASE portal_load"],
                            check=True)
-        try:
-            import redis
-
-            redis.Redis(host="127.0.0.1", port=6379, db=13, socket_connect_timeout=1).ping()
-            self.env["REDIS_URL"] = "redis://127.0.0.1:6379/13"
-            redis.Redis(host="127.0.0.1", port=6379, db=13).flushdb()
-        except Exception:
-            pass
+        # A redis-server of its own (phase 4 stops it), never the shared one.
+        self.redis = None
+        if shutil.which("redis-server"):
+            self.redis_port = free_port()
+            self.start_redis()
+            self.env["REDIS_URL"] = f"redis://127.0.0.1:{self.redis_port}/0"
         self.server = None
+
+    def start_redis(self):
+        import redis
+
+        self.redis = subprocess.Popen(["redis-server", "--port", str(self.redis_port), "--bind", "127.0.0.1",
+                                       "--dir", str(self.tmp), "--save", "", "--appendonly", "no"],
+                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                redis.Redis(host="127.0.0.1", port=self.redis_port, socket_connect_timeout=1).ping()
+                return
+            except redis.ConnectionError:
+                if time.monotonic() > deadline or self.redis.poll() is not None:
+                    raise SystemExit("redis-server 未能启动") from None
+                time.sleep(0.05)
+
+    def stop_redis(self):
+        if self.redis and self.redis.poll() is None:
+            self.redis.terminate()
+            self.redis.wait(timeout=20)
 
     def manage(self, *args):
         return subprocess.run([PY, "manage.py", *args], cwd=ROOT, env=self.env, check=True, capture_output=True,
@@ -120,6 +141,7 @@ class Site:
         if self.server:
             os.killpg(self.server.pid, signal.SIGTERM)
             self.server.wait(timeout=30)
+        self.stop_redis()
 
     def enrolment_rows(self):
         code = ("from campaigns.models import Enrolment; print(Enrolment.objects.count())")
@@ -164,17 +186,19 @@ class Mixed:
         self.lock = threading.Lock()
         self.serial = serial_start
         self.count = 0
+        self.samples = []  # (time.monotonic(), route, status, X-Cache)
 
     def next_serial(self):
         with self.lock:
             self.serial += 1
             return self.serial
 
-    def record(self, route, started, status):
+    def record(self, route, started, status, cache=None):
         with self.lock:
             self.latency[route].append((time.perf_counter() - started) * 1000)
             self.status[route][status] += 1
             self.count += 1
+            self.samples.append((time.monotonic(), route, status, cache))
 
     def enrol(self, session):
         path = random.choice(self.campaign_paths)
@@ -219,7 +243,7 @@ class Mixed:
         }[route]()
         started = time.perf_counter()
         response = session.get(self.site.url(path), timeout=30)
-        self.record(route, started, response.status_code)
+        self.record(route, started, response.status_code, response.headers.get("X-Cache"))
 
     def client(self, deadline):
         session = requests.Session()
@@ -263,6 +287,43 @@ def discover(site):
     campaigns = sorted(set(re.findall(r'href="(/campaigns/[\w-]+/)"', campaigns_index.text)))
     open_forms = [path for path in campaigns if 'method="post"' in requests.get(site.url(path), timeout=10).text]
     return speeches, open_forms
+
+
+def redis_outage(site, campaign_forms, speeches, clients):
+    print("\n4) Redis 故障：45 秒混合负载中第 10 秒停止 Redis，第 30 秒重新启动")
+    load = Mixed(site, campaign_forms, speeches, serial_start=2 * 10**6)
+    rows_before = site.enrolment_rows() if campaign_forms else 0
+    marks = {}
+
+    def inject(started):
+        while time.monotonic() - started < 10:
+            time.sleep(0.1)
+        site.stop_redis()
+        marks["stop"] = time.monotonic()
+        print("  已停止 Redis")
+        while time.monotonic() - started < 30:
+            time.sleep(0.1)
+        site.start_redis()
+        marks["start"] = time.monotonic()
+        print("  已重新启动 Redis")
+
+    elapsed = load.run(45, clients, during=inject)
+    load.report(elapsed)
+    periods = [("停机前", 0, marks["stop"]), ("停机中", marks["stop"], marks["start"]),
+               ("重启后", marks["start"], float("inf"))]
+    for label, lo, hi in periods:
+        rows = [s for s in load.samples if lo <= s[0] < hi]
+        pages = [s for s in rows if s[1] == "speech"]
+        hits = sum(s[3] == "HIT" for s in pages)
+        fivexx = sum(s[2] >= 500 for s in rows)
+        print(f"  {label}：请求 {len(rows)}，5xx {fivexx}；讲话页 {len(pages)}，缓存命中 {hits}"
+              f"（{hits / len(pages) * 100 if pages else 0:.0f}%）")
+    first_hit = min((s[0] for s in load.samples if s[0] >= marks["start"] and s[3] == "HIT"), default=None)
+    print("  重启后首次缓存命中：" + (f"{first_hit - marks['start']:.1f} 秒后" if first_hit else "没有！"))
+    if campaign_forms:
+        rows = site.enrolment_rows() - rows_before
+        verdict = "有丢失！" if rows < load.accepted else "无丢失"
+        print(f"  报名：受理 {load.accepted}，入库 {rows}，被拒 {load.enrol_rejected} —— {verdict}")
 
 
 def main():
@@ -342,6 +403,9 @@ def main():
             verdict = "有丢失！" if extra < 0 else "无丢失" + (
                 f"（另有 {extra} 条已入库、但确认页因故障未送达客户端，重复提交会被识别为已报名）" if extra else "")
             print(f"  报名：受理 {fault.accepted}，入库 {rows} —— {verdict}")
+
+        if site.redis:
+            redis_outage(site, campaign_forms, speeches, args.clients)
     finally:
         site.stop()
         site.cleanup()

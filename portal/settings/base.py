@@ -225,10 +225,26 @@ WAGTAILSEARCH_BACKENDS = {
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "noreply@localhost")
 
+def redis_caches(url, environ):
+    """CACHES on Redis that survive a Redis outage (core/cache.py): while Redis is down each process falls back,
+    trying Redis again every CACHE_RETRY_SECONDS. The default cache falls back to memory (rate limits then count
+    per worker); the page cache ("pages") keeps nothing (pages are served uncached) and purges when Redis is back.
+    """
+    common = {"BACKEND": "core.cache.FallbackRedisCache", "LOCATION": url,
+              "KEY_PREFIX": environ.get("CACHE_KEY_PREFIX", "portal")}
+    options = {"socket_connect_timeout": float(environ.get("CACHE_CONNECT_TIMEOUT", "1")),
+               "socket_timeout": float(environ.get("CACHE_SOCKET_TIMEOUT", "2")),
+               "RETRY_SECONDS": float(environ.get("CACHE_RETRY_SECONDS", "5"))}
+    return {
+        "default": {**common, "OPTIONS": {**options, "FALLBACK": "locmem"}},
+        "pages": {**common, "OPTIONS": {**options, "FALLBACK": "none", "ON_RECOVERY": "core.pagecache.purge"}},
+    }
+
+
 REDIS_URL = os.environ.get("REDIS_URL", "").strip()
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL,
-                          "KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", "portal")}}
+    CACHES = redis_caches(REDIS_URL, os.environ)
+    PAGE_CACHE_ALIAS = "pages"
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "portal"}}
 
@@ -293,28 +309,47 @@ MIDDLEWARE += ["core.middleware.VaryOnCookieMiddleware"]
 
 # Elasticsearch scale-out (search/backends/elasticsearch.py): ELASTICSEARCH_URL selects it. Text is segmented by
 # jieba in Python and indexed with the server's prebuilt whitespace analyzer; update_index switches an alias.
-if os.environ.get("ELASTICSEARCH_URL"):
-    _es_options = {"max_retries": 1, "retry_on_timeout": False}
-    if os.environ.get("ELASTICSEARCH_USER"):
-        _es_options["basic_auth"] = (os.environ["ELASTICSEARCH_USER"], os.environ.get("ELASTICSEARCH_PASSWORD", ""))
-    if os.environ.get("ELASTICSEARCH_CA_CERTS"):
-        _es_options["ca_certs"] = os.environ["ELASTICSEARCH_CA_CERTS"]
-    if os.environ.get("ELASTICSEARCH_VERIFY_CERTS"):
-        _es_options["verify_certs"] = os.environ["ELASTICSEARCH_VERIFY_CERTS"].lower() not in ("0", "false", "no")
-    WAGTAILSEARCH_BACKENDS = {
+def elasticsearch_backends(environ):
+    """WAGTAILSEARCH_BACKENDS for ELASTICSEARCH_URL: one URL, or a comma-separated list of a cluster's nodes."""
+    urls = [u.strip() for u in environ["ELASTICSEARCH_URL"].split(",") if u.strip()]
+    cluster = len(urls) > 1
+    options = {
+        # A node that refuses or drops a connection (in a cluster: or times out) is marked dead in the client's
+        # node pool and the request goes to the next node; a dead node is tried again after 1, 2, 4 ... 30 s.
+        "max_retries": int(environ.get("ELASTICSEARCH_MAX_RETRIES", len(urls))),
+        "retry_on_timeout": cluster,
+        "dead_node_backoff_factor": 1.0,
+        "max_dead_node_backoff": 30.0,
+        # Only the configured URLs: nodes' own publish addresses may be unreachable from here (proxy, NAT).
+        "sniff_on_start": False,
+        "sniff_on_node_failure": False,
+        "sniff_before_requests": False,
+    }
+    if environ.get("ELASTICSEARCH_USER"):
+        options["basic_auth"] = (environ["ELASTICSEARCH_USER"], environ.get("ELASTICSEARCH_PASSWORD", ""))
+    if environ.get("ELASTICSEARCH_CA_CERTS"):
+        options["ca_certs"] = environ["ELASTICSEARCH_CA_CERTS"]
+    if environ.get("ELASTICSEARCH_VERIFY_CERTS"):
+        options["verify_certs"] = environ["ELASTICSEARCH_VERIFY_CERTS"].lower() not in ("0", "false", "no")
+    return {
         "default": {
             "BACKEND": "search.backends.elasticsearch",
-            "URLS": [u.strip() for u in os.environ["ELASTICSEARCH_URL"].split(",") if u.strip()],
-            "INDEX_PREFIX": os.environ.get("ELASTICSEARCH_INDEX_PREFIX", "portal_"),
-            "TIMEOUT": int(os.environ.get("ELASTICSEARCH_TIMEOUT", "10")),
+            "URLS": urls,
+            "INDEX_PREFIX": environ.get("ELASTICSEARCH_INDEX_PREFIX", "portal_"),
+            "TIMEOUT": int(environ.get("ELASTICSEARCH_TIMEOUT", "10")),
             "ATOMIC_REBUILD": True,
-            "OPTIONS": _es_options,
+            "OPTIONS": options,
+            # Several nodes: one replica by default, so every shard survives the loss of a node.
             "INDEX_SETTINGS": {"settings": {"index": {
-                "number_of_shards": int(os.environ.get("ELASTICSEARCH_SHARDS", "1")),
-                "number_of_replicas": int(os.environ.get("ELASTICSEARCH_REPLICAS", "0")),
+                "number_of_shards": int(environ.get("ELASTICSEARCH_SHARDS", "1")),
+                "number_of_replicas": int(environ.get("ELASTICSEARCH_REPLICAS", "1" if cluster else "0")),
             }}},
         },
     }
+
+
+if os.environ.get("ELASTICSEARCH_URL"):
+    WAGTAILSEARCH_BACKENDS = elasticsearch_backends(os.environ)
 
 # A search server that is down or unreachable gives visitors HTTP 503 "搜索暂时不可用", never a server error.
 MIDDLEWARE = [*MIDDLEWARE, "search.es_errors.SearchUnavailableMiddleware"]

@@ -15,7 +15,9 @@ of that name; ``update_index`` builds ``<alias>_<random>`` and switches the alia
 """
 
 import html
+import os
 import re
+import threading
 from collections import OrderedDict
 
 import elasticsearch
@@ -60,6 +62,25 @@ MATCH_NONE = {"bool": {"must_not": {"match_all": {}}}}
 # Only prebuilt analyzers: the stock edge-ngram/ngram analyzers need the analysis-common module. Shards and
 # replicas can be raised per deployment with ELASTICSEARCH_SHARDS / ELASTICSEARCH_REPLICAS.
 INDEX_SETTINGS = {"settings": {"index": {"number_of_shards": 1, "number_of_replicas": 0}}}
+
+
+_CLIENTS = {}
+_CLIENTS_LOCK = threading.Lock()
+
+
+def shared_client(hosts, **options):
+    """One client per configuration and process, shared by every backend instance (Wagtail makes one per search).
+
+    Its node pool remembers dead nodes between requests, so with several URLs a crashed node is skipped until its
+    backoff ends instead of being tried first by every request; its HTTP connections are reused. Keyed by the
+    process id too: a forked worker never uses its parent's sockets.
+    """
+    key = (os.getpid(), repr(hosts), repr(sorted(options.items())))
+    with _CLIENTS_LOCK:
+        client = _CLIENTS.get(key)
+        if client is None:
+            client = _CLIENTS[key] = elasticsearch.Elasticsearch(hosts=hosts, **options)
+        return client
 
 
 def highlight_text(text):
@@ -256,6 +277,13 @@ class ChineseElasticsearchQueryCompiler(BaseQueryCompiler):
             fields.insert(0, (title_column, TITLE_WEIGHT))
         return fields
 
+    def get_sort(self):
+        # Equal scores are ordered by pk: a shard's copies (primary, replica) can order ties differently, so the
+        # same search would list them differently from one request to the next and a page could repeat a result.
+        if self.order_by_relevance:
+            return [{"_score": "desc"}, {"pk": "asc"}]
+        return super().get_sort()
+
     def default_mode(self):
         _parsed, operator = self.parsed()
         return "any" if operator == "or" else "all"
@@ -308,8 +336,18 @@ class ChineseElasticsearchResults(BaseResults):
             compiler.mode = "any"
 
     def _do_search(self):
+        """One request, never modelsearch's scroll: a scroll context lives on the node holding the shard copy, and
+        if that node dies mid-scroll the remaining results silently go missing. Shard failures are errors, never
+        partial results. At most MAX_MATCHES results (the index's max_result_window), as in match_scores."""
         self.ensure_mode()
-        return super()._do_search()
+        stop = MAX_MATCHES if self.stop is None else min(self.stop, MAX_MATCHES)
+        if stop <= self.start:
+            return
+        response = self.backend.es.search(
+            index=self._index_name(), **self._get_es_body(), from_=self.start, size=stop - self.start,
+            source=False, stored_fields=["pk"], allow_partial_search_results=False,
+        )
+        yield from self._get_results_from_hits(response["hits"]["hits"])
 
     def _do_count(self):
         self.ensure_mode()
@@ -405,6 +443,7 @@ class ChineseElasticsearchSearchBackend(BaseBackend):
     results_class = ChineseElasticsearchResults
     atomic_rebuilder_class = AtomicAliasRebuilder
     settings = INDEX_SETTINGS
+    client_class = staticmethod(shared_client)
 
     def match_scores(self, model, parsed, mode="all", title_only=False, content_type_ids=None, limit=None):
         """{object_id (str): score} for documents of `model` matching a ParsedQuery, as the database backends give.
