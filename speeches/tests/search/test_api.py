@@ -145,7 +145,7 @@ def test_search_page_renders_results_facets_and_highlight(client, speeches):
     assert response.status_code == 200
     assert "推广工会会员服务卡的讲话" in html and "<mark>服务卡</mark>" in html
     assert "年份" in html and "讲话人" in html and "张明" in html
-    assert "?hl=" in html
+    assert "/search/open/?q=" in html and "&amp;hl=" in html  # opened results are counted, then highlighted
     assert html.index("推广工会会员服务卡的讲话") < html.index("在职代会上的讲话")
 
 
