@@ -1,4 +1,5 @@
 import os
+from pathlib import Path
 
 from .base import *  # noqa: F401,F403
 from .base import tasks_config
@@ -15,7 +16,7 @@ PAGE_CACHE_SECONDS = 0
 # (core/tests/worker.py); a worker subprocess gets TASKS_BACKEND=database.
 TASKS = tasks_config(os.environ.get("TASKS_BACKEND", "immediate"))
 JOB_RETRY_DELAY = 0
-JOB_FILES_DIR = VAR_DIR / "test-exports"  # noqa: F405
+JOB_FILES_DIR = Path(os.environ.get("JOB_FILES_DIR", VAR_DIR / "test-exports"))  # noqa: F405
 # A file, not :memory:, so a worker subprocess can open the test database.
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-db.sqlite3")}  # noqa: F405
