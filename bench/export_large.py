@@ -3,7 +3,8 @@
 For each row count (default 100,000 and 1,000,000) the rows are generated into a scratch test database, then
 each format is exported the way the admin does it: ``start_export`` queues the job and the real worker
 (``manage.py db_worker --batch``, in its own process) writes the file. The worker process reports its peak RSS
-(ru_maxrss); a second run of the same job with tracemalloc on reports the peak of Python allocations
+(ru_maxrss, which on SQLite includes the database file mapped by PRAGMA mmap_size, and RssAnon, which
+does not); a second run of the same job with tracemalloc on reports the peak of Python allocations
 (tracemalloc slows the run, so rows/s comes from the first).
 
     python bench/export_large.py [ROWS ...]
@@ -60,7 +61,9 @@ def worker_main(trace):
     call_command("db_worker", batch=True, startup_delay=False, reload=False, interval=0, verbosity=0)
     elapsed = time.perf_counter() - started
     peak = tracemalloc.get_traced_memory()[1] if trace else 0
-    print(json.dumps({"seconds": elapsed, "tracemalloc_peak": peak,
+    status = dict(line.split(":", 1) for line in Path("/proc/self/status").read_text().splitlines() if ":" in line)
+    anon = int(status.get("RssAnon", "0 kB").split()[0]) * 1024  # RSS without mapped files (SQLite mmap)
+    print(json.dumps({"seconds": elapsed, "tracemalloc_peak": peak, "rss_anon": anon,
                       "maxrss": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024}))
 
 
@@ -136,7 +139,9 @@ def main(counts):
                     assert plain["rows"] == plain["expected"] == count, plain
                     print(f"[{connection.vendor}] {count:,} rows → {fmt}: {plain['seconds']:.1f} s, "
                           f"{count / plain['seconds']:,.0f} rows/s, {plain['bytes'] / 2**20:.1f} MB, "
-                          f"worker peak RSS {plain['maxrss'] / 2**20:.0f} MB, "
+                          f"worker peak RSS {plain['maxrss'] / 2**20:.0f} MB "
+                          f"(of which anonymous at the end {plain['rss_anon'] / 2**20:.0f} MB; the rest is the "
+                          f"SQLite file mapped by mmap_size), "
                           f"tracemalloc peak {traced['tracemalloc_peak'] / 2**20:.1f} MB "
                           f"(row count {plain['rows']:,} = listing {plain['expected']:,})", flush=True)
     finally:
