@@ -116,3 +116,15 @@ def indexed_corpus(imported_corpus):
 
     call_command("update_index", verbosity=0)
     return imported_corpus
+
+
+@pytest.fixture
+def task_queue(transactional_db, home_page, tmp_path, settings):
+    """Tasks go to the database queue; run them with core.tests.worker.run_worker() (the real db_worker).
+
+    Transactional: the worker takes its own exclusive transaction, which SQLite cannot nest in a test's."""
+    from core.tests.worker import database_tasks
+
+    settings.JOB_FILES_DIR = tmp_path / "exports"
+    with database_tasks():
+        yield

@@ -1,205 +1,74 @@
 """Wagtail admin: review enrolments, log each status change, export (full ID numbers need a permission)."""
 
-import csv
-import logging
-import os
-import tempfile
-
-import django_filters
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Exists, IntegerField, OuterRef, Q, Subquery
-from django.db.models.functions import Coalesce
-from django.http import FileResponse, Http404, StreamingHttpResponse
+from django.http import Http404, QueryDict
 from django.shortcuts import redirect
 from django.urls import path, reverse
-from django.utils import timezone
 from django.utils.functional import cached_property
-from wagtail.admin.filters import DateRangePickerWidget, WagtailFilterSet
+from django.views.generic import View
 from wagtail.admin.forms import WagtailAdminModelForm
 from wagtail.admin.panels import FieldPanel, ObjectList, Panel
 from wagtail.admin.ui.tables import Column
 from wagtail.admin.views import generic
+from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 from wagtail.admin.viewsets.model import ModelViewSet
 from wagtail.admin.widgets.button import HeaderButton
 
 from campaigns import crypto
-from campaigns.models import CampaignPage, Enrolment, EnrolmentReview, EnrolmentStatus
-
-logger = logging.getLogger(__name__)
-
-FULL_ID_PERMISSION = "campaigns.view_id_number"
-UNREADABLE_ID = "【无法解密】"
-UNREADABLE_MESSAGE = ("身份证号无法解密：已配置的密钥（ENROLMENT_KEYS / ENROLMENT_KEY）读不出这些数据，"
-                      "请立即联系系统管理员核对密钥（旧密钥须保留到 rotate_enrolment_key 运行完毕）。")
-
-
-def readable_id_number(enrolment):
-    """The full ID number, or the 无法解密 marker (logged as an error) when the keys cannot read it."""
-    try:
-        return enrolment.id_number
-    except crypto.DecryptionError:
-        logger.error("enrolment %s (id %s): ID number cannot be decrypted with the configured keys",
-                     enrolment.reference, enrolment.pk)
-        return UNREADABLE_ID
+from campaigns.exports import (
+    FORMATS,
+    SEARCH_FIELDS,
+    UNREADABLE_ID,
+    UNREADABLE_MESSAGE,
+    EnrolmentFilterSet,
+    can_see_full_id,
+    conflict_note,
+    filtered_enrolments,
+    readable_id_number,
+    start_export,
+    with_conflict_counts,
+)
+from campaigns.models import Enrolment, EnrolmentReview, EnrolmentStatus
 
 
-def conflict_note(enrolment):
-    if enrolment.conflict_of_id:
-        return f"⚠ 冲突：与 {enrolment.conflict_of.reference} 身份证号相同"
-    count = getattr(enrolment, "conflict_count", None)
-    if count is None:
-        count = enrolment.conflicts.count()
-    return f"⚠ 有 {count} 条同号冲突报名" if count else ""
+class ExportView(WagtailAdminTemplateMixin, View):
+    """GET: how many rows the export will have; POST: queue it and go to its progress page."""
 
+    template_name = "campaigns/admin/export_confirm.html"
+    header_icon = "download"
 
-SEARCH_FIELDS = ["reference", "name", "mobile", "employer", "branch", "membership_number"]
-EXPORT_COLUMNS = [
-    ("受理编号", lambda e: e.reference or ""),
-    ("活动", lambda e: e.campaign.title),
-    ("表单", lambda e: e.form_title),
-    ("姓名", lambda e: e.name),
-    ("身份证号", readable_id_number),
-    ("手机号码", lambda e: e.mobile),
-    ("工作单位", lambda e: e.employer),
-    ("基层工会", lambda e: e.branch),
-    ("互助方案", lambda e: e.plan),
-    ("份数", lambda e: e.shares if e.shares is not None else ""),
-    ("会员证号", lambda e: e.membership_number),
-    ("领取方式", lambda e: e.get_delivery_display() if e.delivery else ""),
-    ("邮寄地址", lambda e: e.address),
-    ("状态", lambda e: e.get_status_display()),
-    ("身份证号冲突", conflict_note),
-    ("退回原因", lambda e: e.review_reason),
-    ("提交时间", lambda e: timezone.localtime(e.created_at).strftime("%Y-%m-%d %H:%M:%S")),
-]
+    def dispatch(self, request, fmt):
+        if not can_see_full_id(request.user):
+            raise PermissionDenied
+        if fmt not in FORMATS:
+            raise Http404
+        self.fmt = fmt
+        return super().dispatch(request, fmt)
 
+    def get_page_title(self):
+        return f"导出报名数据（{FORMATS[self.fmt]}）"
 
-ID_COLUMN = [title for title, _ in EXPORT_COLUMNS].index("身份证号")
+    def get_breadcrumbs_items(self):
+        return self.breadcrumbs_items + [{"url": reverse("enrolments:index"), "label": "报名审核"},
+                                         {"url": "", "label": "导出"}]
 
-
-def can_see_full_id(user):
-    return user.is_active and user.has_perm(FULL_ID_PERMISSION)
-
-
-class EnrolmentFilterSet(WagtailFilterSet):
-    campaign = django_filters.ModelChoiceFilter(label="活动", queryset=CampaignPage.objects.order_by("-start_date"))
-    status = django_filters.ChoiceFilter(label="状态", choices=EnrolmentStatus.choices)
-    created_at = django_filters.DateFromToRangeFilter(label="提交日期", widget=DateRangePickerWidget)
-    branch = django_filters.CharFilter(label="基层工会", lookup_expr="icontains")
-    form_kind = django_filters.ChoiceFilter(label="表单类型", choices=Enrolment._meta.get_field("form_kind").choices)
-    conflict = django_filters.ChoiceFilter(
-        label="身份证号冲突", method="filter_conflict",
-        choices=[("yes", "有冲突（待核实的报名及其首条报名）"), ("no", "无冲突")])
-
-    class Meta:
-        model = Enrolment
-        fields = ["campaign", "status", "conflict", "created_at", "branch", "form_kind"]
-
-    def filter_conflict(self, queryset, name, value):
-        involved = Q(conflict_of__isnull=False) | Exists(Enrolment.objects.filter(conflict_of=OuterRef("pk")))
-        if value == "yes":
-            return queryset.filter(involved)
-        if value == "no":
-            return queryset.exclude(involved)
-        return queryset
-
-
-def with_conflict_counts(queryset):
-    conflicts = (Enrolment.objects.filter(conflict_of=OuterRef("pk")).order_by().values("conflict_of")
-                 .annotate(n=Count("pk")).values("n"))
-    return queryset.select_related("campaign", "conflict_of").annotate(
-        conflict_count=Coalesce(Subquery(conflicts, output_field=IntegerField()), 0))
-
-
-def filtered_enrolments(request):
-    """The queryset the index view shows for these GET parameters (filters and search)."""
-    queryset = with_conflict_counts(Enrolment.objects.order_by("created_at", "pk"))
-    filterset = EnrolmentFilterSet(request.GET, queryset=queryset)
-    if filterset.is_valid():
-        queryset = filterset.qs
-    query = request.GET.get("q", "").strip()
-    if query:
-        condition = Q()
-        for field in SEARCH_FIELDS:
-            condition |= Q(**{f"{field}__icontains": query})
-        queryset = queryset.filter(condition)
-    return queryset
-
-
-def safe_cell(value):
-    """Stop spreadsheet formula injection from visitor input."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
-        return "'" + value
-    return value
-
-
-def export_rows(queryset):
-    """Rows of the export; a closing notice row when some ID numbers could not be decrypted."""
-    unreadable = 0
-    for enrolment in queryset.iterator(chunk_size=2000):
-        row = [safe_cell(getter(enrolment)) for _, getter in EXPORT_COLUMNS]
-        unreadable += row[ID_COLUMN] == UNREADABLE_ID
-        yield row
-    if unreadable:
-        yield [f"注意：共 {unreadable} 行身份证号{UNREADABLE_ID}。{UNREADABLE_MESSAGE}"]
-
-
-class _Echo:
-    def write(self, value):
-        return value
-
-
-def csv_response(queryset, filename):
-    writer = csv.writer(_Echo())
-
-    def stream():
-        yield "\ufeff" + writer.writerow([title for title, _ in EXPORT_COLUMNS])
-        for row in export_rows(queryset):
-            yield writer.writerow(row)
-
-    response = StreamingHttpResponse((chunk.encode("utf-8") for chunk in stream()),
-                                     content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}.csv"'
-    return response
-
-
-def xlsx_response(queryset, filename):
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet("报名")
-    sheet.append([title for title, _ in EXPORT_COLUMNS])
-    for row in export_rows(queryset):
-        if len(row) > ID_COLUMN:
-            cell = WriteOnlyCell(sheet, value=row[ID_COLUMN])
-            cell.number_format = "@"
-            row[ID_COLUMN] = cell
-        sheet.append(row)
-    handle = tempfile.NamedTemporaryFile(suffix=".xlsx", delete=False)
-    handle.close()
-    workbook.save(handle.name)
-    stream = open(handle.name, "rb")  # noqa: SIM115 - closed by FileResponse
-    os.unlink(handle.name)
-    return FileResponse(stream, as_attachment=True, filename=f"{filename}.xlsx",
-                        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-
-
-def export_view(request, fmt):
-    if not can_see_full_id(request.user):
-        raise PermissionDenied
-    if fmt not in ("csv", "xlsx"):
-        raise Http404
-    queryset = filtered_enrolments(request)
-    first = queryset.first()
-    if first is not None and readable_id_number(first) == UNREADABLE_ID:
-        messages.error(request, "导出已取消：" + UNREADABLE_MESSAGE)
+    def get(self, request, fmt):
         query = request.GET.urlencode()
-        return redirect(reverse("enrolments:index") + (f"?{query}" if query else ""))
-    filename = f"enrolments-{timezone.localdate():%Y%m%d}"
-    return csv_response(queryset, filename) if fmt == "csv" else xlsx_response(queryset, filename)
+        return self.render_to_response(self.get_context_data(
+            count=filtered_enrolments(request.GET).count(), format_label=FORMATS[fmt], query=query,
+            listing_url=reverse("enrolments:index") + (f"?{query}" if query else "")))
+
+    def post(self, request, fmt):
+        query = QueryDict(request.POST.get("query", ""))
+        first = filtered_enrolments(query).first()
+        if first is not None and readable_id_number(first) == UNREADABLE_ID:
+            messages.error(request, "导出已取消：" + UNREADABLE_MESSAGE)
+            return redirect(reverse("enrolments:index") + (f"?{query.urlencode()}" if query else ""))
+        job_record = start_export(request.user, query, fmt)
+        messages.success(request, "已开始导出。完成后在本页下载（仅限您本人，24 小时内有效）。")
+        return redirect("core_job", pk=job_record.pk)
 
 
 class EnrolmentDetailsPanel(Panel):
@@ -308,7 +177,7 @@ class EnrolmentViewSet(ModelViewSet):
 
     def get_urlpatterns(self):
         patterns = [pattern for pattern in super().get_urlpatterns() if pattern.name != "add"]
-        return patterns + [path("export/<str:fmt>/", export_view, name="export")]
+        return patterns + [path("export/<str:fmt>/", ExportView.as_view(), name="export")]
 
 
 enrolment_viewset = EnrolmentViewSet()

@@ -12,6 +12,7 @@ from django.utils.module_loading import import_string
 from campaigns import crypto, form_kinds
 from campaigns.forms import FORM_CLASSES
 from core.clientip import client_ip
+from core.jobs import PermanentJobError, job
 
 logger = logging.getLogger(__name__)
 
@@ -144,6 +145,33 @@ def store(page, block, form, id_hash):
 
 
 def notify(page, enrolment):
+    """Queue the e-mail to the campaign contact and the SMS to the visitor (each its own idempotent job)."""
+    jobs = []
+    if page.contact_email:
+        jobs.append((send_enrolment_email, "email", "报名通知邮件"))
+    if getattr(settings, "ENROLMENT_SMS_HOOK", ""):
+        jobs.append((send_enrolment_sms, "sms", "报名确认短信"))
+    for function, channel, label in jobs:
+        try:
+            function.start(params={"enrolment": enrolment.pk}, key=f"enrolment-{channel}:{enrolment.pk}",
+                           label=f"{label} {enrolment.reference}")
+        except Exception:  # the enrolment is stored; a queue outage must not turn into an error page
+            logger.exception("could not queue the %s notification for %s", channel, enrolment.reference)
+
+
+def _enrolment(job_record):
+    from campaigns.models import Enrolment
+
+    enrolment = Enrolment.objects.select_related("campaign").filter(pk=job_record.params["enrolment"]).first()
+    if enrolment is None:
+        raise PermanentJobError("报名记录已不存在，未发送通知")
+    return enrolment
+
+
+@job(label="报名通知邮件")
+def send_enrolment_email(job_record):
+    enrolment = _enrolment(job_record)
+    page = enrolment.campaign
     message = (
         f"活动：{page.title}\n表单：{enrolment.form_title}\n受理编号：{enrolment.reference}\n"
         f"姓名：{enrolment.name}\n身份证号：{enrolment.id_number_masked}\n基层工会：{enrolment.branch}\n"
@@ -152,17 +180,17 @@ def notify(page, enrolment):
     if enrolment.conflict_of_id:
         message += (f"注意：本活动已有同一身份证号的报名（{enrolment.conflict_of.reference}），"
                     f"本条姓名或手机号码与之不同，状态为“待核实”，请核实后处理。\n")
-    if page.contact_email:
-        try:
-            send_mail(f"【新报名】{page.title} {enrolment.reference}", message, None, [page.contact_email])
-        except Exception:
-            logger.exception("enrolment email failed for %s", enrolment.reference)
-    hook_path = getattr(settings, "ENROLMENT_SMS_HOOK", "")
-    if hook_path:
-        try:
-            hook = import_string(hook_path)
-            hook(mobile=enrolment.mobile,
-                 message=f"您的“{enrolment.form_title}”已提交，受理编号{enrolment.reference}，请留意审核结果。",
-                 enrolment=enrolment)
-        except Exception:
-            logger.exception("enrolment SMS hook failed for %s", enrolment.reference)
+    send_mail(f"【新报名】{page.title} {enrolment.reference}", message, None, [page.contact_email])
+    return {"summary": f"已发送至 {page.contact_email}"}
+
+
+@job(label="报名确认短信")
+def send_enrolment_sms(job_record):
+    enrolment = _enrolment(job_record)
+    if not getattr(settings, "ENROLMENT_SMS_HOOK", ""):
+        raise PermanentJobError("短信接口（ENROLMENT_SMS_HOOK）未配置，未发送")
+    hook = import_string(settings.ENROLMENT_SMS_HOOK)
+    hook(mobile=enrolment.mobile,
+         message=f"您的“{enrolment.form_title}”已提交，受理编号{enrolment.reference}，请留意审核结果。",
+         enrolment=enrolment)
+    return {"summary": "已交给短信接口"}

@@ -8,11 +8,14 @@ class CoreConfig(AppConfig):
 
     def ready(self):
         from django.db.models.signals import post_migrate
+        from django_tasks.signals import task_finished
 
         from core.adminzh import fixes
+        from core.jobs import task_finished as record_task
         from core.pagecache import connect_signals
 
         connect_signals()
         fixes.label_fields()
         # after the last app: every app's permissions exist by then
         post_migrate.connect(fixes.chinese_records, dispatch_uid="core-chinese-records")
+        task_finished.connect(record_task, dispatch_uid="core-jobs-task-finished")

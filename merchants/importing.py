@@ -16,6 +16,7 @@ from pathlib import Path
 from django.db import transaction
 from django.utils import timezone
 
+from core.spreadsheets import Column, csv_bytes, unescape_formula, xlsx_bytes
 from core.uploads import MB, UploadRejected, check_zip, size_text
 from merchants.validation import normalise_phone, phone_is_valid
 
@@ -290,6 +291,8 @@ def _header_map(header, row_number):
 def _text(value):
     if value is None:
         return ""
+    value = unescape_formula(value)  # exports escape = + - @ with a leading '
+
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     if isinstance(value, datetime.datetime):
@@ -438,42 +441,21 @@ def merchant_row(merchant):
     ]
 
 
-def write_xlsx(rows, instructions=True):
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
+# Column kinds and minimum widths for core.spreadsheets (phones stay text, dates are date cells).
+SHEET_COLUMNS = [
+    Column(heading, kind, width)
+    for heading, kind, width in zip(HEADINGS, ("text", "text", "text", "text", "digits", "text", "text", "date",
+                                               "date", "text"), (24, 10, 10, 32, 16, 16, 30, 12, 12, 10), strict=True)
+]
 
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.title = "商户"
-    sheet.append(HEADINGS)
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-    for row in rows:
-        sheet.append(row)
-    for column, width in zip("ABCDEFGHIJ", (24, 10, 10, 32, 16, 16, 30, 12, 12, 10), strict=True):
-        sheet.column_dimensions[column].width = width
-        for cell in sheet[column][1:]:
-            if column in "HI":
-                cell.number_format = "yyyy-mm-dd"
-            else:
-                cell.number_format = "@"
-    if instructions:
-        notes = workbook.create_sheet("填写说明")
-        for line in instruction_lines():
-            notes.append([line])
-        notes.column_dimensions["A"].width = 100
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+
+def write_xlsx(rows, instructions=True):
+    extra = [("填写说明", instruction_lines(), 100)] if instructions else []
+    return xlsx_bytes(SHEET_COLUMNS, rows, sheet_title="商户", extra_sheets=extra)
 
 
 def write_csv(rows, encoding="utf-8-sig"):
-    buffer = io.StringIO(newline="")
-    writer = csv.writer(buffer)
-    writer.writerow(HEADINGS)
-    for row in rows:
-        writer.writerow(["" if v is None else v.isoformat() if isinstance(v, datetime.date) else v for v in row])
-    return buffer.getvalue().encode(encoding)
+    return csv_bytes(SHEET_COLUMNS, rows, encoding=encoding)
 
 
 def instruction_lines():

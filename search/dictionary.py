@@ -36,12 +36,24 @@ def objects_mentioning(words):
 
 
 def dictionary_changed(words):
-    """Reload analysis here, tell other processes, and re-index every object the words appear in."""
-    from wagtail.search import index
-
+    """Reload analysis here, tell other processes, and queue the re-index of every object the words appear in."""
     from search import analysis
+    from search.tasks import reindex_words
 
     version = bump_version()
     analysis.reload(version=version)
+    words = sorted(w for w in words if w)
+    if words:
+        # Enqueued in the editor's transaction: a rolled-back change queues nothing.
+        reindex_words.enqueue(words)
+
+
+def reindex(words):
+    """Re-index every object mentioning the words (no cap); returns how many."""
+    from wagtail.search import index
+
+    count = 0
     for obj in objects_mentioning(words):
         index.insert_or_update_object(obj)
+        count += 1
+    return count

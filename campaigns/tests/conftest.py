@@ -83,3 +83,21 @@ def service_card_data(**overrides):
             "address": "", "consent": "on", "website": ""}
     data.update(overrides)
     return data
+
+
+def export_file(fmt, query=""):
+    """What the export task writes for the listing's ``query`` (campaigns.exports, core.spreadsheets)."""
+    import io
+
+    from django.http import QueryDict
+
+    from campaigns.exports import COLUMNS, export_rows, filtered_enrolments
+    from core.spreadsheets import write_csv, write_xlsx
+
+    handle = io.BytesIO()
+    rows = export_rows(filtered_enrolments(QueryDict(query)))
+    if fmt == "csv":
+        write_csv(handle, COLUMNS, rows)
+    else:
+        write_xlsx(handle, COLUMNS, rows, sheet_title="报名")
+    return handle.getvalue()

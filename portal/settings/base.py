@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.sitemaps",
     "axes",
+    "django_tasks_db",
 ]
 
 MIDDLEWARE = [
@@ -224,6 +225,27 @@ WAGTAILSEARCH_BACKENDS = {
 
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "noreply@localhost")
+# Seconds an SMTP connection may block a notification task.
+EMAIL_TIMEOUT = 10
+
+# Background tasks (django-tasks): rows in the database, run by `manage.py db_worker` (make run starts one).
+# TASKS_BACKEND=immediate runs every task inside the request instead (no worker needed).
+TASK_BACKENDS = {
+    "database": "django_tasks_db.DatabaseBackend",
+    "immediate": "django_tasks.backends.immediate.ImmediateBackend",
+}
+
+
+def tasks_config(name):
+    return {"default": {"BACKEND": TASK_BACKENDS[name]}}
+
+
+TASKS = tasks_config(os.environ.get("TASKS_BACKEND", "database"))
+# Background jobs (core/jobs.py): attempts per job, first retry delay (doubles each time), download lifetime.
+JOB_MAX_ATTEMPTS = 3
+JOB_RETRY_DELAY = int(os.environ.get("JOB_RETRY_DELAY", "30"))
+JOB_FILE_HOURS = 24
+JOB_FILES_DIR = Path(os.environ.get("JOB_FILES_DIR", VAR_DIR / "exports"))
 
 def redis_caches(url, environ):
     """CACHES on Redis that survive a Redis outage (core/cache.py): while Redis is down each process falls back,

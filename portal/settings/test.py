@@ -1,4 +1,8 @@
+import os
+from pathlib import Path
+
 from .base import *  # noqa: F401,F403
+from .base import tasks_config
 
 DEBUG = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
@@ -8,3 +12,11 @@ WAGTAILADMIN_BASE_URL = "http://testserver"
 AXES_ENABLED = False
 # The page cache has its own tests (core/tests/test_pagecache.py), which switch it on.
 PAGE_CACHE_SECONDS = 0
+# Tasks run inside the request unless a test switches to the database backend and runs the real worker
+# (core/tests/worker.py); a worker subprocess gets TASKS_BACKEND=database.
+TASKS = tasks_config(os.environ.get("TASKS_BACKEND", "immediate"))
+JOB_RETRY_DELAY = 0
+JOB_FILES_DIR = Path(os.environ.get("JOB_FILES_DIR", VAR_DIR / "test-exports"))  # noqa: F405
+# A file, not :memory:, so a worker subprocess can open the test database.
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-db.sqlite3")}  # noqa: F405
