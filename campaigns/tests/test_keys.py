@@ -151,7 +151,8 @@ def test_rotation_reencrypts_and_old_data_stays_readable(client, campaign, old_k
     officer = staff_user(django_user_model, "officer", "campaigns.view_id_number")
     client.force_login(officer)
     body = export_file("csv").decode("utf-8-sig")
-    assert sorted(row[4] for row in list(csv.reader(io.StringIO(body)))[1:]) == sorted([*numbers.values(), VALID_ID_X])
+    assert sorted(row[4].lstrip("\t") for row in  # ID numbers open in Excel as text
+            list(csv.reader(io.StringIO(body)))[1:]) == sorted([*numbers.values(), VALID_ID_X])
 
 
 def test_rotation_reports_rows_no_key_can_read(client, campaign, old_key):
