@@ -20,7 +20,16 @@ from wagtail.admin.views import generic
 from wagtail.admin.viewsets.model import ModelViewSet
 from wagtail.admin.widgets.button import HeaderButton
 
-from campaigns.models import CampaignPage, Enrolment, EnrolmentReview, EnrolmentStatus
+from campaigns.models import (
+    AuditAction,
+    CampaignPage,
+    Enrolment,
+    EnrolmentAuditLog,
+    EnrolmentReview,
+    EnrolmentStatus,
+    RosterUpload,
+    Unit,
+)
 
 FULL_ID_PERMISSION = "campaigns.view_id_number"
 SEARCH_FIELDS = ["reference", "name", "mobile", "employer", "branch", "membership_number"]
@@ -54,10 +63,12 @@ class EnrolmentFilterSet(WagtailFilterSet):
     created_at = django_filters.DateFromToRangeFilter(label="提交日期", widget=DateRangePickerWidget)
     branch = django_filters.CharFilter(label="基层工会", lookup_expr="icontains")
     form_kind = django_filters.ChoiceFilter(label="表单类型", choices=Enrolment._meta.get_field("form_kind").choices)
+    unit = django_filters.ModelChoiceFilter(label="代办单位", queryset=Unit.objects.all())
+    roster_upload = django_filters.ModelChoiceFilter(label="名单批次", queryset=RosterUpload.objects.all())
 
     class Meta:
         model = Enrolment
-        fields = ["campaign", "status", "created_at", "branch", "form_kind"]
+        fields = ["campaign", "status", "created_at", "branch", "form_kind", "unit", "roster_upload"]
 
 
 def filtered_enrolments(request):
@@ -135,6 +146,10 @@ def export_view(request, fmt):
         raise Http404
     queryset = filtered_enrolments(request)
     filename = f"enrolments-{timezone.localdate():%Y%m%d}"
+    unit = Unit.objects.filter(pk=request.GET["unit"]).first() if request.GET.get("unit", "").isdigit() else None
+    EnrolmentAuditLog.objects.create(actor=request.user, actor_name=request.user.get_username(),
+                                     action=AuditAction.EXPORT, unit=unit, row_count=queryset.count(),
+                                     note=f"导出 {fmt}")
     return csv_response(queryset, filename) if fmt == "csv" else xlsx_response(queryset, filename)
 
 

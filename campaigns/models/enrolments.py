@@ -5,6 +5,7 @@ from campaigns import crypto
 from campaigns.idcard import mask_id_number
 
 REFERENCE_PREFIXES = {"mutual_aid": "HZ", "service_card": "FWK"}
+ID_TAIL_PREFIX = "id-tail:"
 
 
 class EnrolmentStatus(models.TextChoices):
@@ -39,6 +40,14 @@ class Enrolment(models.Model):
                               default=EnrolmentStatus.PENDING, db_index=True)
     review_reason = models.TextField("退回原因", blank=True)
     created_at = models.DateTimeField("提交时间", auto_now_add=True, db_index=True)
+    # collective path (campaigns/roster.py): the unit that enrolled the member, and the upload
+    unit = models.ForeignKey("campaigns.Unit", verbose_name="代办单位", null=True, blank=True, editable=False,
+                             on_delete=models.PROTECT, related_name="enrolments")
+    roster_upload = models.ForeignKey("campaigns.RosterUpload", verbose_name="名单上传", null=True, blank=True,
+                                      editable=False, on_delete=models.SET_NULL, related_name="enrolments")
+    member_category = models.CharField("人员类别", max_length=20, blank=True, editable=False)
+    # keyed hash of the last 6 characters of the ID number, for the progress lookup (campaigns/lookup.py)
+    id_tail_hash = models.CharField(max_length=64, blank=True, editable=False)
 
     class Meta:
         verbose_name = "报名"
@@ -56,6 +65,7 @@ class Enrolment(models.Model):
         self.id_number_encrypted = crypto.encrypt(number)
         self.id_number_hash = crypto.lookup_hash(number)
         self.id_number_masked = mask_id_number(number)
+        self.id_tail_hash = crypto.lookup_hash(ID_TAIL_PREFIX + number[-6:])
 
     @property
     def id_number(self):

@@ -14,6 +14,7 @@ from wagtail.search import index
 from campaigns.blocks import CampaignBodyBlock
 
 CONFIRM_SALT = "campaigns.enrolment-confirmation"
+STATUS_SMS_DEFAULT = "您报名的“{表单}”（受理编号{受理编号}）状态：{状态}。{原因}"
 
 
 class CampaignStatus(models.TextChoices):
@@ -58,11 +59,15 @@ class CampaignPage(RoutablePageMixin, Page):
     end_date = models.DateField("结束日期", null=True, blank=True, help_text="留空表示长期有效")
     contact_email = models.EmailField("报名通知邮箱", blank=True, help_text="每有新报名即发邮件到此地址")
     body = StreamField(CampaignBodyBlock(), verbose_name="正文", blank=True)
+    status_sms_template = models.TextField(
+        "审核状态短信", blank=True, default=STATUS_SMS_DEFAULT,
+        help_text="报名状态变化时发给会员的短信。可用：{活动} {表单} {受理编号} {状态} {原因}；不会包含身份证号",
+    )
 
     content_panels = Page.content_panels + [
         FieldPanel("intro"),
         MultiFieldPanel([FieldRowPanel([FieldPanel("start_date"), FieldPanel("end_date")]),
-                         FieldPanel("contact_email")], heading="活动时间与通知"),
+                         FieldPanel("contact_email"), FieldPanel("status_sms_template")], heading="活动时间与通知"),
         FieldPanel("body"),
     ]
     search_fields = Page.search_fields + [index.SearchField("intro"), index.SearchField("body")]
