@@ -99,6 +99,8 @@ def status_lookup(request):
             context["result"] = find(form.cleaned_data["reference"], form.cleaned_data["id_tail"])
             if context["result"] is None:
                 context["message"] = NOT_FOUND
+            # the ID tail is never echoed back
+            context["form"] = LookupForm(initial={"reference": form.cleaned_data["reference"]})
         else:
             status = 400
     return TemplateResponse(request, "campaigns/lookup.html", context, status=status)

@@ -245,7 +245,7 @@ def confirm_view(request, pk):
     audit(request, AuditAction.CONFIRM, upload=upload, row_count=created + updated,
           note=f"新增{created}条，更新{updated}条")
     fresh = list(upload.enrolments.filter(roster_rows__upload=upload, roster_rows__outcome=RowOutcome.NEW)
-                 .select_related("campaign"))
+                 .select_related("campaign").order_by("pk"))
     transaction.on_commit(lambda: notifications.roster_confirmed(upload, fresh))
     if reviews:
         transaction.on_commit(lambda: notifications.status_changed(reviews))

@@ -118,6 +118,7 @@ def test_upload_preview_then_confirm_stores_enrolments(agent_client, campaign, u
     assert not str(path).startswith(str(settings.MEDIA_ROOT))
     html = agent_client.get(response["Location"]).content.decode()
     assert "确认提交 3 条" in html and "职工1" in html and rows[1]["id_number"] not in html
+    assert EnrolmentAuditLog.objects.filter(action=AuditAction.PREVIEW, upload=roster_upload).count() == 1
 
     assert "请勾选确认" in confirm(agent_client, roster_upload, consent=False).content.decode()
     assert Enrolment.objects.count() == 0
