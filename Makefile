@@ -103,6 +103,12 @@ bench-enrolment: install
 bench-export: install
 	@$(PY) bench/export_large.py 100000
 
+.PHONY: bench-roster
+# Preview and confirm a 5,000-row collective-enrolment roster on SQLite and, when reachable, PostgreSQL.
+bench-roster: install
+	@if $(PY) scripts/wait_for_postgres.py "$(PG_TEST_URL)" >/dev/null 2>&1; then \
+		PG_BENCH_URL="$(PG_TEST_URL)" $(PY) bench/bench_roster.py sqlite postgresql; else $(PY) bench/bench_roster.py sqlite; fi
+
 .PHONY: bench-docx
 bench-docx: install
 	@$(PY) bench/bench_docx.py

@@ -280,6 +280,10 @@ def open_rows(path, campaign, block):
                     continue
                 yield number, {key: values[index] if index < len(values) else None
                                for key, index in positions.items()}
+        except RosterFileError:
+            raise
+        except Exception:  # a damaged sheet part shows up only while reading
+            raise RosterFileError("文件内容已损坏，无法读完：请在 Excel 中另存为 .xlsx 后重新上传。") from None
         finally:
             workbook.close()
 

@@ -330,3 +330,22 @@ def test_cancel_deletes_file_and_staged_rows(agent_client, campaign, unit, setti
     assert roster_upload.rows.count() == 0
     assert "不能重复提交" in confirm(agent_client, roster_upload).content.decode()
     assert Enrolment.objects.count() == 0
+
+
+def test_unconfirmed_previews_are_purged(agent_client, campaign, unit, settings):
+    import datetime
+
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    upload(agent_client, campaign, unit, [person_row(1)])
+    stale = latest_upload()
+    RosterUpload.objects.filter(pk=stale.pk).update(created_at=timezone.now() - datetime.timedelta(days=8))
+    path = settings.ROSTER_DIR / stale.file_path
+    upload(agent_client, campaign, unit, [person_row(2)])
+    fresh = latest_upload()
+    call_command("purge_roster_previews", stdout=io.StringIO())
+    stale.refresh_from_db()
+    fresh.refresh_from_db()
+    assert stale.status == RosterStatus.CANCELLED and stale.rows.count() == 0 and not path.exists()
+    assert fresh.status == RosterStatus.PREVIEWED and fresh.rows.count() == 1
