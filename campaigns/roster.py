@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Count
 from django.utils import timezone
 
@@ -540,6 +540,7 @@ def confirm(upload, user):
                 raise ConfirmError("这份名单已经处理过，不能重复提交。")
             unit = upload.unit
             campaign = upload.campaign
+            form_kind = _form_kind(campaign, locked)
             pending = locked.rows.filter(outcome__in=[RowOutcome.NEW, RowOutcome.UPDATE]).order_by("row_number")
             for batch in _batches(pending.iterator(chunk_size=BATCH), BATCH):
                 existing = existing_enrolments(campaign, [row.id_number_hash for row in batch])
@@ -548,7 +549,7 @@ def confirm(upload, user):
                     row.outcome, row.reason, target = classify(existing.get(row.id_number_hash), row.name, unit)
                     if row.outcome == RowOutcome.NEW:
                         enrolment = Enrolment(campaign=campaign, block_id=locked.block_id,
-                                              form_kind=_form_kind(campaign, locked), form_title=locked.form_title,
+                                              form_kind=form_kind, form_title=locked.form_title,
                                               unit=unit, roster_upload=locked, **_enrolment_fields(row, locked))
                         enrolment.set_id_number(_plain_id(row))
                         fresh.append(enrolment)
@@ -571,11 +572,12 @@ def confirm(upload, user):
                     rows.append(row)
                 Enrolment.objects.bulk_create(fresh)
                 assign_references(fresh)
-                Enrolment.objects.bulk_update(fresh, ["reference"])
+                _update_many(Enrolment, ["reference"], [(e.reference, e.pk) for e in fresh])
                 if changed:
                     Enrolment.objects.bulk_update(changed, [*_enrolment_fields(batch[0], locked), "roster_upload",
                                                             "status", "review_reason"])
-                RosterRow.objects.bulk_update(rows, ["outcome", "reason", "enrolment", "id_number_encrypted"])
+                _update_many(RosterRow, ["outcome", "reason", "enrolment_id", "id_number_encrypted"],
+                             [(r.outcome, r.reason, r.enrolment.pk if r.enrolment else None, "", r.pk) for r in rows])
                 created += len(fresh)
                 updated += len(changed)
             EnrolmentReview.objects.bulk_create(reviews)
@@ -591,6 +593,17 @@ def confirm(upload, user):
                            "请重新上传名单，刷新预检结果后再提交。") from None
     upload.refresh_from_db()
     return created, updated, reviews
+
+
+def _update_many(model, columns, values):
+    """One parameterised UPDATE per row by primary key (executemany): much cheaper than bulk_update's CASE."""
+    if not values:
+        return
+    quote = connection.ops.quote_name
+    assignments = ", ".join(f"{quote(column)} = %s" for column in columns)
+    sql = f"UPDATE {quote(model._meta.db_table)} SET {assignments} WHERE {quote(model._meta.pk.column)} = %s"
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, values)
 
 
 def _form_kind(campaign, upload):
