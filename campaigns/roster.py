@@ -379,7 +379,7 @@ def existing_enrolments(campaign, hashes):
     return found
 
 
-def classify(existing, name, unit):
+def classify(existing, name, unit, block_id):
     """(outcome, reason, enrolment to update or None) for a valid row against the campaign's enrolment."""
     from campaigns.models import EnrolmentStatus, RowOutcome
 
@@ -387,6 +387,8 @@ def classify(existing, name, unit):
         return RowOutcome.NEW, "", None
     if name_key(existing.name) != name_key(name):
         return RowOutcome.CONFLICT, "该身份证号已以另一姓名报名本活动：未导入，请联系工会核实", None
+    if existing.block_id != block_id:
+        return RowOutcome.ENROLLED, f"已报名本活动的“{existing.form_title}”（{existing.reference}），跳过", None
     if existing.unit_id == unit.pk and existing.roster_upload_id and existing.status != EnrolmentStatus.APPROVED:
         return RowOutcome.UPDATE, f"将更新此前提交的报名（{existing.reference}）", existing
     if existing.unit_id == unit.pk:
@@ -455,7 +457,7 @@ def preview(campaign, block, unit, user, uploaded):
                 for row in staged:
                     if row.reason:
                         continue
-                    row.outcome, row.reason, _ = classify(existing.get(row.id_number_hash), row.name, unit)
+                    row.outcome, row.reason, _ = classify(existing.get(row.id_number_hash), row.name, unit, block.id)
                     if row.outcome in (RowOutcome.NEW, RowOutcome.UPDATE):
                         row.id_number_encrypted = crypto.encrypt(row.number)
                 RosterRow.objects.bulk_create(staged)
@@ -546,7 +548,8 @@ def confirm(upload, user):
                 existing = existing_enrolments(campaign, [row.id_number_hash for row in batch])
                 fresh, changed, rows = [], [], []
                 for row in batch:
-                    row.outcome, row.reason, target = classify(existing.get(row.id_number_hash), row.name, unit)
+                    row.outcome, row.reason, target = classify(existing.get(row.id_number_hash), row.name, unit,
+                                                               locked.block_id)
                     if row.outcome == RowOutcome.NEW:
                         enrolment = Enrolment(campaign=campaign, block_id=locked.block_id,
                                               form_kind=form_kind, form_title=locked.form_title,

@@ -349,3 +349,30 @@ def test_unconfirmed_previews_are_purged(agent_client, campaign, unit, settings)
     fresh.refresh_from_db()
     assert stale.status == RosterStatus.CANCELLED and stale.rows.count() == 0 and not path.exists()
     assert fresh.status == RosterStatus.PREVIEWED and fresh.rows.count() == 1
+
+
+def test_member_of_the_other_form_is_not_overwritten(agent_client, campaign, unit):
+    upload(agent_client, campaign, unit, [person_row(1)])
+    confirm(agent_client, latest_upload())
+    card_row = person_row(1, delivery="到所属工会自取")
+    assert upload(agent_client, campaign, unit, [card_row], block_id=SERVICE_CARD_BLOCK).status_code == 302
+    found = outcomes(latest_upload())
+    assert found[2][0] == RowOutcome.ENROLLED and "职工医疗互助入会登记" in found[2][1]
+    confirm(agent_client, latest_upload())
+    enrolment = Enrolment.objects.get()
+    assert enrolment.form_kind == "mutual_aid" and enrolment.plan == PLAN
+
+
+def test_service_card_roster(agent_client, campaign, unit):
+    rows = [person_row(1, delivery="邮寄到家", address="武汉市江岸区解放大道1号", membership_number="WH-1"),
+            person_row(2, delivery="邮寄到家"), person_row(3, delivery="到所属工会自取")]
+    upload(agent_client, campaign, unit, rows, block_id=SERVICE_CARD_BLOCK)
+    roster_upload = latest_upload()
+    found = outcomes(roster_upload)
+    assert found[3] == (RowOutcome.REJECTED, "选择“邮寄到家”时须填写邮寄地址")
+    confirm(agent_client, roster_upload)
+    stored = {e.name: e for e in Enrolment.objects.all()}
+    assert stored["职工1"].form_kind == "service_card" and stored["职工1"].reference.startswith("FWK-")
+    assert (stored["职工1"].delivery, stored["职工1"].address) == ("delivery", "武汉市江岸区解放大道1号")
+    assert stored["职工1"].membership_number == "WH-1" and stored["职工1"].plan == ""
+    assert (stored["职工3"].delivery, stored["职工3"].address) == ("pickup", "")
