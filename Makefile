@@ -8,17 +8,30 @@ PG_TEST_URL ?= postgres://postgres@127.0.0.1:5432/portal
 export DJANGO_SETTINGS_MODULE ?= portal.settings.dev
 export BASE_URL ?= http://127.0.0.1:$(PORT)
 
-.PHONY: install setup run test test-sqlite test-postgres check lint services serve-prod clean
+.PHONY: install install-dev setup run test test-sqlite test-postgres check lint services serve-prod clean
 
-$(VENV)/.installed: requirements.lock pyproject.toml
+# Runtime packages only (what production installs); the Elasticsearch client when ELASTICSEARCH_URL is set.
+$(VENV)/.installed: requirements.lock requirements-es.lock pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "需要 Python 3.11（$(PYTHON)）"; exit 1; }
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	@echo "==> 安装依赖到 $(VENV)"
 	@$(PY) -m pip install -q --upgrade pip
-	@$(PY) -m pip install -q -r requirements.lock
+	@$(PY) -m pip install -q -r requirements.lock $(if $(ELASTICSEARCH_URL),-r requirements-es.lock)
 	@touch $@
 
-install: $(VENV)/.installed
+# Tests, lint and browser checks on top of the runtime packages.
+$(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.lock
+	@echo "==> 安装测试依赖到 $(VENV)"
+	@$(PY) -m pip install -q -r requirements-dev.lock
+	@touch $@
+
+# Project translations (locale/): the .mo files are built here, in Python, not committed.
+LOCALE_MO := $(patsubst %.po,%.mo,$(wildcard locale/*/LC_MESSAGES/*.po))
+$(LOCALE_MO): %.mo: %.po $(VENV)/.installed
+	@$(PY) scripts/compile_translations.py
+
+install: $(VENV)/.installed $(LOCALE_MO)
+install-dev: install $(VENV)/.installed-dev
 
 setup: install
 	@echo "==> 迁移数据库"
@@ -31,21 +44,28 @@ run: setup
 	@echo "==> 网站地址：http://127.0.0.1:$(PORT)/   （Ctrl+C 停止）"
 	@$(PY) manage.py runserver 127.0.0.1:$(PORT)
 
-check: install
+check: install-dev
 	@$(PY) -m ruff check .
 	@DJANGO_SETTINGS_MODULE=portal.settings.test $(PY) manage.py check --fail-level WARNING
 	@DJANGO_SETTINGS_MODULE=portal.settings.test $(PY) manage.py makemigrations --check --dry-run >/dev/null || { echo "有未生成的迁移：运行 manage.py makemigrations"; exit 1; }
 
 lint: check
 
-test: check test-sqlite test-postgres test-elasticsearch test-elasticsearch8
+test: test-services check test-sqlite test-postgres test-elasticsearch test-elasticsearch8
 
-test-sqlite: install
+# As root (CI, these machines) the services the tests use are installed and started; elsewhere the tests that
+# need a missing service say so and skip it (in CI they fail).
+.PHONY: test-services
+test-services:
+	@if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then bash scripts/services.sh; \
+	else echo "非 root：不自动安装 PostgreSQL/Redis/Chromium（需要时运行 sudo make services）"; fi
+
+test-sqlite: install-dev
 	@echo "==> 测试（SQLite）"
 	@env -u DATABASE_URL $(PY) -m pytest -q $(PYTEST_ARGS)
 
 # PostgreSQL is required in CI; on a developer machine without it the run says so and stops here.
-test-postgres: install
+test-postgres: install-dev
 	@if $(PY) scripts/wait_for_postgres.py "$(PG_TEST_URL)"; then \
 		echo "==> 测试（PostgreSQL）"; \
 		DATABASE_URL="$(PG_TEST_URL)" $(PY) -m pytest -q -m "not fresh_clone" $(PYTEST_ARGS); \
@@ -75,32 +95,32 @@ serve-prod: install
 .PHONY: eval-search bench-search
 
 # Search relevance (MRR, recall@10) for the jieba backend and Wagtail's default, on SQLite and PostgreSQL.
-eval-search: install
+eval-search: install-dev
 	@$(PY) bench/eval_search.py
 
 # Search indexing throughput and query latency on 10,000 generated speeches.
-bench-search: install
+bench-search: install-dev
 	@if [ "$(ES)" = "1" ]; then $(PY) bench/bench_search_es.py; else $(PY) bench/bench_search.py; fi
 
 .PHONY: bench-merchants
-bench-merchants: install
+bench-merchants: install-dev
 	@$(PY) bench/bench_merchants.py
 
 # Load and fault test of the production server on loopback (needs wrk; DB=postgres for PostgreSQL).
 .PHONY: bench-load
-bench-load: install
+bench-load: install-dev
 	@command -v wrk >/dev/null || { apt-get install -y -qq wrk >/dev/null; }
 	@$(PY) bench/load.py --db $(or $(DB),sqlite)
 
 .PHONY: bench-enrolment
 # Concurrent enrolments against gunicorn on SQLite (WAL) and, when reachable, PostgreSQL.
-bench-enrolment: install
+bench-enrolment: install-dev
 	@if $(PY) scripts/wait_for_postgres.py "$(PG_TEST_URL)" >/dev/null 2>&1; then \
 		PG_BENCH_URL="$(PG_TEST_URL)" $(PY) bench/enrolment_load.py; else $(PY) bench/enrolment_load.py; fi
 
 .PHONY: bench-export
 # Export 100,000 enrolments to CSV and .xlsx; prints time, size and peak Python memory.
-bench-export: install
+bench-export: install-dev
 	@$(PY) bench/export_large.py 100000
 
 .PHONY: bench-roster
@@ -110,7 +130,7 @@ bench-roster: install
 		PG_BENCH_URL="$(PG_TEST_URL)" $(PY) bench/bench_roster.py sqlite postgresql; else $(PY) bench/bench_roster.py sqlite; fi
 
 .PHONY: bench-docx
-bench-docx: install
+bench-docx: install-dev
 	@$(PY) bench/bench_docx.py
 
 # Front-end checks: axe-core and Lighthouse from npm (package-lock.json), installed by `npm ci`.
@@ -126,7 +146,7 @@ node-install: node_modules/.installed
 test-sqlite test-postgres: node_modules/.installed
 
 # Lighthouse (mobile + desktop) over every public page type, served by gunicorn with the production settings.
-audit-pages: install node_modules/.installed
+audit-pages: install-dev node_modules/.installed
 	@$(PY) scripts/audit_pages.py
 
 # The shared search tests on a real Elasticsearch 9 server (scripts/elasticsearch.sh fetches it once from Maven
@@ -137,7 +157,7 @@ ES_PYTEST = -m pytest -q -p search.tests.es.plugin search/tests speeches/tests/s
 	--deselect search/tests/test_backend.py::test_update_index_shares_analysis_between_processes_with_identical_entries \
 	$(PYTEST_ARGS)
 .PHONY: test-elasticsearch
-test-elasticsearch: install
+test-elasticsearch: install-dev
 	@echo "==> 测试（Elasticsearch）"
 	@url=$$(bash scripts/elasticsearch.sh start | tail -1) && [ -n "$$url" ] || { echo "Elasticsearch 无法获取或启动"; exit 1; }; \
 	ELASTICSEARCH_URL="$$url" $(PY) $(ES_PYTEST)
@@ -157,7 +177,7 @@ $(ES8_CLIENT)/.installed: requirements-es8.lock
 .PHONY: test-elasticsearch8
 test-elasticsearch8: export ES_VERSION = $(ES8_VERSION)
 test-elasticsearch8: export ES_STATE_DIR = $(ES8_STATE_DIR)
-test-elasticsearch8: install $(ES8_CLIENT)/.installed
+test-elasticsearch8: install-dev $(ES8_CLIENT)/.installed
 	@echo "==> 测试（Elasticsearch $(ES8_VERSION)）"
 	@running=0; [ -f "$$ES_STATE_DIR/url" ] && curl -sf "$$(cat "$$ES_STATE_DIR/url")/_cluster/health" >/dev/null && running=1; \
 	url=$$(bash scripts/elasticsearch.sh start | tail -1); \
@@ -167,5 +187,5 @@ test-elasticsearch8: install $(ES8_CLIENT)/.installed
 
 # Elasticsearch: bulk indexing MB/s and query p50/p95 on 10,000 generated speeches, beside SQLite FTS5.
 .PHONY: bench-search-es
-bench-search-es: install
+bench-search-es: install-dev
 	@$(PY) bench/bench_search_es.py

@@ -100,6 +100,30 @@ def main():
         r50, r95 = _db.percentile(cold_raw, 50), _db.percentile(cold_raw, 95)
         print(f"  首轮（每条查询第一次）：API p50 {c50:.1f} ms，p95 {c95:.1f} ms；原始 p50 {r50:.2f} ms，"
               f"p95 {r95:.2f} ms；比值 p50 {c50 / r50:.1f}×，p95 {c95 / r95:.1f}×")
+
+        # Suggestions as you type, through the view (version checks, prefix lookups, ranking, JSON).
+        from django.test import RequestFactory
+
+        from speeches.search.views import suggest_api
+
+        typed = []
+        for word in ["服务卡", "fuwuka", "职代会", "zhidaihui", "劳模", "laomo", "疗休养", "lxy", "工会", "gh",
+                     "张明", "zhangming", "金秋助学", "jqzx", "在全省", "zq"]:
+            typed += [word[:n] for n in range(1, len(word) + 1)]
+        factory = RequestFactory()
+        t0 = time.perf_counter()
+        suggest_api(factory.get("/api/search/suggest/", {"q": "f"}))
+        build = (time.perf_counter() - t0) * 1000
+        times = []
+        for _round in range(ROUNDS):
+            for prefix in typed:
+                t0 = time.perf_counter()
+                response = suggest_api(factory.get("/api/search/suggest/", {"q": prefix}))
+                assert response.status_code == 200
+                times.append((time.perf_counter() - t0) * 1000)
+        print(f"输入提示（/api/search/suggest/，{len(typed)} 个前缀 × {ROUNDS} 轮，汉字与拼音）："
+              f"p50 {_db.percentile(times, 50):.2f} ms，p95 {_db.percentile(times, 95):.2f} ms；"
+              f"首次建立前缀索引 {build:.0f} ms")
     finally:
         drop()
 

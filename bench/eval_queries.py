@@ -58,3 +58,73 @@ QUERIES = [
     ("创业贷款", ["speech-10"]),
     ("教师心理健康", ["speech-17"]),
 ]
+
+# How people really type (kept apart so both figures are printed): compound words whose parts stand apart in
+# the text, traditional characters, pinyin (a query that finds nothing follows the 「您是不是要找」 link, as a
+# visitor would), abbreviations, questions, several topics at once, and broad topics where recall matters.
+# Judged by reading the corpus (speeches exported with the importer).
+_ZHIDAIHUI = ["speech-09-1", "speech-09-2", "speech-09-3", "speech-11-1", "speech-11-2", "speech-13", "speech-14"]
+_LAOMO = ["speech-13", "speech-09-3", "speech-09-2", "speech-11-2", "speech-09-1", "speech-10", "speech-11-1",
+          "speech-14"]
+_SONGWENNUAN = ["speech-04", "speech-10", "speech-14", "speech-05", "speech-09-1", "speech-09-2", "speech-09-3",
+                "speech-11-1", "speech-11-2", "speech-13"]
+_XIESHANG = ["speech-09-1", "speech-09-2", "speech-09-3", "speech-13", "speech-14"]
+
+FORGIVING_QUERIES = [
+    # compound words the text holds only in parts
+    ("学校食堂", ["speech-01"]),
+    ("永修县", ["speech-14"]),
+    ("小额贷款", ["speech-10"]),
+    ("党风廉政", ["speech-12", "speech-13"]),
+    ("十堰市工会", ["speech-09-1"]),
+    ("景东县教师", ["speech-17"]),
+    ("劳模创新工作室", ["speech-13", "speech-09-3"]),
+    ("武汉城市圈医疗互助", ["speech-10"]),
+    ("特教学校", ["speech-01"]),
+    ("农民工返乡", ["speech-10"]),
+    ("职工医疗服务卡", ["speech-10"]),
+    # traditional characters
+    ("會員服務卡", ["speech-10"]),
+    ("職工醫療互助", ["speech-10"]),
+    ("工資集體協商", _XIESHANG),
+    ("職代會", _ZHIDAIHUI),
+    ("勞動模範", _LAOMO),
+    ("送溫暖", _SONGWENNUAN),
+    ("師德師風", ["speech-03", "speech-11-2"]),
+    ("療休養", ["speech-17"]),
+    ("黨風廉政建設", ["speech-12", "speech-13"]),
+    # pinyin
+    ("fuwuka", ["speech-10"]),
+    ("zhidaihui", _ZHIDAIHUI),
+    ("laomo", _LAOMO),
+    ("jinqiu zhuxue", ["speech-10", "speech-09-2", "speech-09-3", "speech-13"]),
+    ("liaoxiuyang", ["speech-17"]),
+    ("gongzi jiti xieshang", _XIESHANG),
+    # abbreviations
+    ("五一奖章", ["speech-11-2", "speech-13"]),
+    ("劳模精神", ["speech-09-1", "speech-09-2", "speech-09-3", "speech-11-1", "speech-11-2"]),
+    ("教职代会", ["speech-11-2", "speech-11-1", "speech-01"]),
+    ("职代会制度", ["speech-14", "speech-09-1", "speech-09-2", "speech-09-3", "speech-11-1", "speech-11-2",
+               "speech-13"]),
+    # questions
+    ("怎么办理会员服务卡", ["speech-10"]),
+    ("如何申请小额担保贷款", ["speech-10"]),
+    ("疗休养怎么报名", ["speech-17"]),
+    ("教师如何缓解压力", ["speech-17"]),
+    ("食堂伙食标准是多少", ["speech-01"]),
+    ("工会主席怎么选配", ["speech-09-2"]),
+    # several topics at once
+    ("服务卡 医疗互助 小额贷款", ["speech-10"]),
+    ("劳动竞赛 工人先锋号", ["speech-09-1", "speech-09-3", "speech-13", "speech-14"]),
+    ("职工书屋 送温暖", ["speech-09-2", "speech-09-3", "speech-13", "speech-14"]),
+    ("厂务公开 职代会 集体合同", ["speech-09-2", "speech-13", "speech-14"]),
+    ("师德 教研 听课", ["speech-03"]),
+    ("奥运 抗震救灾", ["speech-07"]),
+    # broad topics: recall matters
+    ("民主管理", ["speech-02", "speech-04", "speech-05", "speech-07", "speech-09-1", "speech-09-2", "speech-09-3",
+              "speech-11-1", "speech-11-2"]),
+    ("法律援助", ["speech-07", "speech-09-1", "speech-09-2", "speech-09-3", "speech-13", "speech-14"]),
+    ("职工之家", ["speech-02", "speech-10", "speech-11-2", "speech-13", "speech-14", "speech-17"]),
+    ("集体合同", ["speech-04", "speech-07", "speech-09-1", "speech-09-2", "speech-13", "speech-14"]),
+    ("农民工维权", ["speech-09-1", "speech-09-2", "speech-09-3", "speech-14"]),
+]

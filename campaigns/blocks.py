@@ -1,7 +1,7 @@
 from wagtail import blocks
 from wagtail.images.blocks import ImageBlock
 
-FORM_KINDS = [("mutual_aid", "职工医疗互助入会登记"), ("service_card", "工会会员服务卡申领")]
+from campaigns import form_kinds
 
 
 class TextBlock(blocks.RichTextBlock):
@@ -63,7 +63,7 @@ class FaqBlock(blocks.StructBlock):
 
 
 class EnrolmentFormBlock(blocks.StructBlock):
-    form_kind = blocks.ChoiceBlock(choices=FORM_KINDS, label="表单类型", default="mutual_aid")
+    form_kind = blocks.ChoiceBlock(choices=form_kinds.CHOICES, label="表单类型", default=form_kinds.DEFAULT)
     title = blocks.CharBlock(label="表单标题", max_length=100)
     intro = blocks.TextBlock(label="表单说明", required=False)
     plan_options = blocks.ListBlock(

@@ -1,6 +1,15 @@
 from django import forms
+from django.utils import timezone
 
-from campaigns.idcard import IdNumberError, is_valid_mobile, normalise_mobile, validate_id_number
+from campaigns import form_kinds
+from campaigns.idcard import (
+    IdNumberError,
+    has_letter,
+    is_valid_mobile,
+    normalise_mobile,
+    normalise_name,
+    validate_id_number,
+)
 
 HONEYPOT = "website"
 REQUIRED = "请填写{label}。"
@@ -15,9 +24,10 @@ class EnrolmentForm(forms.Form):
     consent = forms.BooleanField(label="同意条款", error_messages={"required": "请阅读并勾选同意条款。"})
     website = forms.CharField(label="网址（请留空）", required=False)
 
-    def __init__(self, *args, block_value=None, **kwargs):
+    def __init__(self, *args, block_value=None, age_range=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.block_value = block_value or {}
+        self.age_range = age_range
         for field in self.fields.values():
             field.error_messages["required"] = REQUIRED.format(label=field.label)
         self.fields["consent"].error_messages["required"] = "请阅读并勾选同意条款。"
@@ -31,14 +41,19 @@ class EnrolmentForm(forms.Form):
         self.fields["website"].widget.attrs.update(autocomplete="off", tabindex="-1")
 
     def clean_name(self):
-        name = self.cleaned_data["name"].strip()
+        name = normalise_name(self.cleaned_data["name"])
         if not name:
             raise forms.ValidationError("请填写姓名。")
+        if not has_letter(name):
+            raise forms.ValidationError("姓名须包含文字，不能只有符号或数字。")
+        if len(name) > self.fields["name"].max_length:
+            raise forms.ValidationError(f"姓名不能超过{self.fields['name'].max_length}个字。")
         return name
 
     def clean_id_number(self):
         try:
-            return validate_id_number(self.cleaned_data["id_number"])
+            return validate_id_number(self.cleaned_data["id_number"], today=timezone.localdate(),
+                                      age_range=self.age_range)
         except IdNumberError as error:
             raise forms.ValidationError(str(error)) from None
 
@@ -127,4 +142,4 @@ class ServiceCardForm(EnrolmentForm):
         }
 
 
-FORM_CLASSES = {"mutual_aid": MutualAidForm, "service_card": ServiceCardForm}
+FORM_CLASSES = {form_kinds.MUTUAL_AID.code: MutualAidForm, form_kinds.SERVICE_CARD.code: ServiceCardForm}

@@ -16,7 +16,7 @@ from django.views.decorators.cache import never_cache
 
 from campaigns import crypto
 from campaigns.notifications import public_state
-from campaigns.submission import client_ip
+from core.clientip import client_ip
 
 NOT_FOUND = "未找到：请核对受理编号和身份证号后6位。"
 TOO_MANY = "查询次数过多，请稍后再试。"
@@ -29,7 +29,7 @@ def _fold(value):
 
 class LookupForm(forms.Form):
     reference = forms.CharField(label="受理编号", max_length=40,
-                                help_text="报名成功后页面和短信中的编号，如 HZ-2026-000123")
+                                help_text="报名成功后页面和短信中的编号，如 HZ-7KQ2M9XR4T8W")
     id_tail = forms.CharField(label="身份证号后6位", max_length=12, help_text="最后一位是 X 的请填写 X")
 
     def __init__(self, *args, **kwargs):

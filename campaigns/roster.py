@@ -18,7 +18,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Count
+from django.db.models import Count, Q
 from django.utils import timezone
 
 from campaigns import crypto
@@ -290,15 +290,7 @@ def open_rows(path, campaign, block):
     return columns, generate()
 
 
-def _age(born, today):
-    return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
-
-
-def age_range():
-    return getattr(settings, "ROSTER_AGE_RANGE", (16, 100))
-
-
-def check_row(raw, columns, block_value, today):
+def check_row(raw, columns, block_value, today, age_range=None):
     """(clean values, []) or (partial values, [Chinese reasons])."""
     errors = []
     values = {}
@@ -323,15 +315,10 @@ def check_row(raw, columns, block_value, today):
         errors.append("身份证号被 Excel 存成了数字，后几位可能已丢失：请把该列设为文本后重新填写")
     elif values["id_number"]:
         try:
-            number = validate_id_number(values["id_number"], today=today)
+            number = validate_id_number(values["id_number"], today=today, age_range=age_range)
         except IdNumberError as error:
             errors.append(str(error).rstrip("。"))
     if number:
-        born = datetime.date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
-        low, high = age_range()
-        age = _age(born, today)
-        if not low <= age <= high:
-            errors.append(f"根据身份证号，年龄为{age}周岁，须在{low}至{high}周岁之间")
         gender = "男" if int(number[16]) % 2 else "女"
         if values.get("gender") in GENDERS and values["gender"] != gender:
             errors.append(f"性别“{values['gender']}”与身份证号不符")
@@ -368,33 +355,48 @@ def name_key(name):
 # --- comparing with the campaign's enrolments -------------------------------------------------------------------
 
 
-def existing_enrolments(campaign, hashes):
+def existing_enrolments(campaign, unit, hashes):
+    """hash → (the campaign's first enrolment of that ID, this unit's 待核实 enrolments of it)."""
     from campaigns.models import Enrolment
 
     found = {}
     hashes = list(hashes)
     for start in range(0, len(hashes), BATCH):
-        for enrolment in Enrolment.objects.filter(campaign=campaign, id_number_hash__in=hashes[start:start + BATCH]):
-            found.setdefault(enrolment.id_number_hash, enrolment)
+        candidates = Enrolment.objects.filter(campaign=campaign, id_number_hash__in=hashes[start:start + BATCH]) \
+            .filter(Q(conflict_of=None) | Q(unit=unit)).order_by("pk")
+        for enrolment in candidates:
+            first, own = found.get(enrolment.id_number_hash, (None, []))
+            if enrolment.conflict_of_id is None:
+                first = enrolment
+            else:
+                own.append(enrolment)
+            found[enrolment.id_number_hash] = (first, own)
     return found
 
 
 def classify(existing, name, unit, block_id):
-    """(outcome, reason, enrolment to update or None) for a valid row against the campaign's enrolment."""
+    """(outcome, reason, enrolment) for a valid row: the enrolment to update, or for a conflict the first one."""
     from campaigns.models import EnrolmentStatus, RowOutcome
 
-    if existing is None:
+    first, own = existing or (None, [])
+    if first is None:
         return RowOutcome.NEW, "", None
-    if name_key(existing.name) != name_key(name):
-        return RowOutcome.CONFLICT, "该身份证号已以另一姓名报名本活动：未导入，请联系工会核实", None
-    if existing.block_id != block_id:
-        return RowOutcome.ENROLLED, f"已报名本活动的“{existing.form_title}”（{existing.reference}），跳过", None
-    if existing.unit_id == unit.pk and existing.roster_upload_id and existing.status != EnrolmentStatus.APPROVED:
-        return RowOutcome.UPDATE, f"将更新此前提交的报名（{existing.reference}）", existing
-    if existing.unit_id == unit.pk:
-        return RowOutcome.ENROLLED, f"已报名并已通过审核（{existing.reference}），不再修改", None
-    channel = "其他单位代为报名" if existing.unit_id else "本人已在网上报名"
-    return RowOutcome.ENROLLED, f"{channel}（{existing.reference}），跳过", None
+    if name_key(first.name) != name_key(name):
+        mine = next((e for e in own if name_key(e.name) == name_key(name)), None)
+        if mine is not None and mine.status != EnrolmentStatus.APPROVED:
+            return RowOutcome.UPDATE, f"将更新此前提交的待核实报名（{mine.reference}）", mine
+        if mine is not None:
+            return RowOutcome.ENROLLED, f"已报名并已通过审核（{mine.reference}），不再修改", None
+        return (RowOutcome.CONFLICT, f"该身份证号已以另一姓名报名本活动（{first.reference}）："
+                                     "将作为“待核实”报名保存，由工会核实", first)
+    if first.block_id != block_id:
+        return RowOutcome.ENROLLED, f"已报名本活动的“{first.form_title}”（{first.reference}），跳过", None
+    if first.unit_id == unit.pk and first.roster_upload_id and first.status != EnrolmentStatus.APPROVED:
+        return RowOutcome.UPDATE, f"将更新此前提交的报名（{first.reference}）", first
+    if first.unit_id == unit.pk:
+        return RowOutcome.ENROLLED, f"已报名并已通过审核（{first.reference}），不再修改", None
+    channel = "其他单位代为报名" if first.unit_id else "本人已在网上报名"
+    return RowOutcome.ENROLLED, f"{channel}（{first.reference}），跳过", None
 
 
 # --- preview ---------------------------------------------------------------------------------------------------
@@ -438,7 +440,7 @@ def preview(campaign, block, unit, user, uploaded):
                                           f"请拆分为每个不超过 {MAX_ROWS} 行的文件分别上传。")
                 staged = []
                 for number, raw in batch:
-                    values, errors = check_row(raw, columns, block.value, today)
+                    values, errors = check_row(raw, columns, block.value, today, campaign.age_range)
                     id_hash = crypto.lookup_hash(values["id_number"]) if values["id_number"] else ""
                     if id_hash and id_hash in seen:
                         errors.append(f"与第{seen[id_hash]}行的身份证号重复")
@@ -453,12 +455,12 @@ def preview(campaign, block, unit, user, uploaded):
                         staged[-1].reason = "；".join(errors)[:300]
                     else:
                         staged[-1].number = values["id_number"]
-                existing = existing_enrolments(campaign, [r.id_number_hash for r in staged if not r.reason])
+                existing = existing_enrolments(campaign, unit, [r.id_number_hash for r in staged if not r.reason])
                 for row in staged:
                     if row.reason:
                         continue
                     row.outcome, row.reason, _ = classify(existing.get(row.id_number_hash), row.name, unit, block.id)
-                    if row.outcome in (RowOutcome.NEW, RowOutcome.UPDATE):
+                    if row.outcome in _stored_outcomes():
                         row.id_number_encrypted = crypto.encrypt(row.number)
                 RosterRow.objects.bulk_create(staged)
             if count == 0:
@@ -491,6 +493,12 @@ class ConfirmError(Exception):
     pass
 
 
+def _stored_outcomes():
+    from campaigns.models import RowOutcome
+
+    return [RowOutcome.NEW, RowOutcome.UPDATE, RowOutcome.CONFLICT]
+
+
 def _enrolment_fields(row, upload):
     data = row.data
     unit = upload.unit
@@ -508,15 +516,10 @@ def _enrolment_fields(row, upload):
 
 
 def _plain_id(row):
-    number = crypto.decrypt(row.id_number_encrypted)
-    if not number:
-        raise ConfirmError("名单中的身份证号无法解密（密钥已更换？）：请重新上传名单。")
-    return number
-
-
-def assign_references(enrolments):
-    for enrolment in enrolments:
-        enrolment.reference = enrolment.make_reference()
+    try:
+        return crypto.decrypt(row.id_number_encrypted)
+    except crypto.DecryptionError:
+        raise ConfirmError("名单中的身份证号无法解密（密钥已更换）：请重新上传名单。") from None
 
 
 def confirm(upload, user):
@@ -543,39 +546,40 @@ def confirm(upload, user):
             unit = upload.unit
             campaign = upload.campaign
             form_kind = _form_kind(campaign, locked)
-            pending = locked.rows.filter(outcome__in=[RowOutcome.NEW, RowOutcome.UPDATE]).order_by("row_number")
+            pending = locked.rows.filter(outcome__in=_stored_outcomes()).order_by("row_number")
             for batch in _batches(pending.iterator(chunk_size=BATCH), BATCH):
-                existing = existing_enrolments(campaign, [row.id_number_hash for row in batch])
+                existing = existing_enrolments(campaign, unit, [row.id_number_hash for row in batch])
                 fresh, changed, rows = [], [], []
                 for row in batch:
                     row.outcome, row.reason, target = classify(existing.get(row.id_number_hash), row.name, unit,
                                                                locked.block_id)
-                    if row.outcome == RowOutcome.NEW:
-                        enrolment = Enrolment(campaign=campaign, block_id=locked.block_id,
-                                              form_kind=form_kind, form_title=locked.form_title,
-                                              unit=unit, roster_upload=locked, **_enrolment_fields(row, locked))
-                        enrolment.set_id_number(_plain_id(row))
+                    if row.outcome in (RowOutcome.NEW, RowOutcome.CONFLICT):
+                        conflict = row.outcome == RowOutcome.CONFLICT
+                        enrolment = Enrolment(
+                            campaign=campaign, block_id=locked.block_id, form_kind=form_kind,
+                            form_title=locked.form_title, unit=unit, roster_upload=locked,
+                            reference=Enrolment.new_reference(form_kind), conflict_of=target if conflict else None,
+                            status=EnrolmentStatus.CONFLICT if conflict else EnrolmentStatus.PENDING,
+                            **_enrolment_fields(row, locked))
+                        enrolment.set_id_number(_plain_id(row), row.id_number_hash)
                         fresh.append(enrolment)
                         row.enrolment = enrolment
-                        row.reason = ""
+                        if not conflict:
+                            row.reason = ""
                     elif row.outcome == RowOutcome.UPDATE:
                         for key, value in _enrolment_fields(row, locked).items():
                             setattr(target, key, value)
                         target.roster_upload = locked
                         if target.status == EnrolmentStatus.RETURNED:
-                            reviews.append(EnrolmentReview(enrolment=target, user=user,
-                                                           from_status=target.status, to_status=EnrolmentStatus.PENDING,
-                                                           reason="基层工会重新上传更正后的名单"))
-                            target.status = EnrolmentStatus.PENDING
+                            again = EnrolmentStatus.CONFLICT if target.conflict_of_id else EnrolmentStatus.PENDING
+                            reviews.append(EnrolmentReview(enrolment=target, user=user, from_status=target.status,
+                                                           to_status=again, reason="基层工会重新上传更正后的名单"))
+                            target.status = again
                             target.review_reason = ""
                         changed.append(target)
                         row.enrolment = target
-                    if row.outcome not in (RowOutcome.NEW, RowOutcome.UPDATE):
-                        row.id_number_encrypted = ""
                     rows.append(row)
                 Enrolment.objects.bulk_create(fresh)
-                assign_references(fresh)
-                _update_many(Enrolment, ["reference"], [(e.reference, e.pk) for e in fresh])
                 if changed:
                     Enrolment.objects.bulk_update(changed, [*_enrolment_fields(batch[0], locked), "roster_upload",
                                                             "status", "review_reason"])

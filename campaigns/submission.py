@@ -9,16 +9,19 @@ from django.db import IntegrityError, transaction
 from django.shortcuts import redirect
 from django.utils.module_loading import import_string
 
+from campaigns import crypto, form_kinds
 from campaigns.forms import FORM_CLASSES
+from core.clientip import client_ip
 
 logger = logging.getLogger(__name__)
 
 DUPLICATE_MESSAGE = "该身份证号已在本活动报名，请勿重复提交。如需修改信息，请联系所属工会。"
+TOO_MANY = "提交过于频繁，请稍后再试。"
 
 
-def form_for(block_value, data=None):
-    form_class = FORM_CLASSES.get(block_value.get("form_kind"), FORM_CLASSES["mutual_aid"])
-    return form_class(data=data, block_value=block_value)
+def form_for(page, block_value, data=None):
+    form_class = FORM_CLASSES.get(block_value.get("form_kind"), FORM_CLASSES[form_kinds.DEFAULT])
+    return form_class(data=data, block_value=block_value, age_range=page.age_range)
 
 
 def initial_states(page):
@@ -27,28 +30,43 @@ def initial_states(page):
         states[block.id] = {
             "block_id": block.id,
             "value": block.value,
-            "form": form_for(block.value),
+            "form": form_for(page, block.value),
             "closed": page.closed_message(block.value),
             "error": "",
         }
     return states
 
 
-def client_ip(request):
-    return request.META.get("REMOTE_ADDR", "") or "unknown"
+def ip_key(request):
+    return f"campaigns:enrol-rate:{client_ip(request)}"
 
 
-def rate_limited(request):
-    """Count this POST against the visitor's IP; True once the limit for the window is exceeded."""
-    limit, window = settings.ENROLMENT_RATE_LIMIT
-    key = f"campaigns:enrol-rate:{client_ip(request)}"
+def count_hit(key, window):
+    """Add one to the counter for this window and return it."""
     cache.add(key, 0, timeout=window)
     try:
-        count = cache.incr(key)
+        return cache.incr(key)
     except ValueError:
         cache.set(key, 1, timeout=window)
-        count = 1
-    return count > limit
+        return 1
+
+
+def ip_limit_reached(request):
+    """True when this IP has used up its accepted submissions for the window (nothing counted here)."""
+    limit, _ = settings.ENROLMENT_RATE_LIMIT
+    return (cache.get(ip_key(request)) or 0) >= limit
+
+
+def ip_rate_limited(request):
+    """Count one accepted submission against the IP; True once the limit is exceeded."""
+    limit, window = settings.ENROLMENT_RATE_LIMIT
+    return count_hit(ip_key(request), window) > limit
+
+
+def id_rate_limited(page, id_hash):
+    """Count one submission of this ID number in this campaign; True once the limit is exceeded."""
+    limit, window = settings.ENROLMENT_ID_RATE_LIMIT
+    return count_hit(f"campaigns:enrol-id-rate:{page.pk}:{id_hash}", window) > limit
 
 
 def handle_submission(page, request):
@@ -57,47 +75,72 @@ def handle_submission(page, request):
     if block is None:
         return page.render_with_forms(request, status=400, notice="找不到要提交的报名表，请刷新页面后重试。")
     state = {"block_id": block.id, "value": block.value, "closed": page.closed_message(block.value), "error": ""}
-    if rate_limited(request):
-        state |= {"form": form_for(block.value, request.POST), "error": "提交过于频繁，请稍后再试。"}
+    if ip_limit_reached(request):
+        state |= {"form": form_for(page, block.value, request.POST), "error": TOO_MANY}
         return page.render_with_forms(request, {block.id: state}, status=429)
     if state["closed"]:
-        state["form"] = form_for(block.value)
+        state["form"] = form_for(page, block.value)
         return page.render_with_forms(request, {block.id: state}, status=403)
-    form = form_for(block.value, request.POST)
+    form = form_for(page, block.value, request.POST)
     state["form"] = form
     if form.honeypot_filled():
+        ip_rate_limited(request)  # bots use up the IP's allowance; form errors do not
         state["error"] = "提交未被受理：请不要填写标为“请留空”的字段。"
         return page.render_with_forms(request, {block.id: state}, status=400)
     if not form.is_valid():
         return page.render_with_forms(request, {block.id: state}, status=400)
-    enrolment = store(page, block, form)
+    if ip_rate_limited(request):
+        state["error"] = TOO_MANY
+        return page.render_with_forms(request, {block.id: state}, status=429)
+    id_hash = crypto.lookup_hash(form.cleaned_data["id_number"])
+    if id_rate_limited(page, id_hash):
+        minutes = max(1, settings.ENROLMENT_ID_RATE_LIMIT[1] // 60)
+        state["error"] = f"同一身份证号在本活动的提交次数已达上限，请{minutes}分钟后再试。"
+        return page.render_with_forms(request, {block.id: state}, status=429)
+    enrolment = store(page, block, form, id_hash)
     if enrolment is None:
         form.add_error("id_number", DUPLICATE_MESSAGE)
         return page.render_with_forms(request, {block.id: state}, status=409)
+    if enrolment is BUSY:
+        state["error"] = "系统繁忙，提交未保存，请稍后再试。"
+        return page.render_with_forms(request, {block.id: state}, status=503)
     transaction.on_commit(lambda: notify(page, enrolment))
     return redirect(page.confirmation_url(enrolment), permanent=False)
 
 
-def store(page, block, form):
-    """Save one enrolment; None when this ID number already enrolled in the campaign."""
-    from campaigns.models import Enrolment
+BUSY = object()
 
-    number = form.cleaned_data["id_number"]
-    with transaction.atomic():
-        if Enrolment.id_taken(page, number):
-            return None
-        enrolment = Enrolment(campaign=page, block_id=block.id, form_kind=block.value["form_kind"],
-                              form_title=block.value["title"][:100], **form.enrolment_fields())
-        enrolment.set_id_number(number)
-        try:
-            with transaction.atomic():
-                enrolment.save()
-        except IntegrityError:
-            return None
-        enrolment.reference = enrolment.make_reference()
-        enrolment.save(update_fields=["reference"])
-    logger.info("enrolment stored: %s (campaign %s)", enrolment.reference, page.pk)
-    return enrolment
+
+def store(page, block, form, id_hash):
+    """Save one enrolment and return it; None for a true duplicate (same ID, name and mobile as the first
+    enrolment of this ID in the campaign). Anything else with that ID is kept as a 待核实 conflict linked to
+    the first, which stays untouched. The partial unique constraint settles concurrent first submissions."""
+    from campaigns.models import Enrolment, EnrolmentStatus
+
+    fields = form.enrolment_fields()
+    for _ in range(3):  # a concurrent first submission or a reference collision: look again
+        with transaction.atomic():
+            first = Enrolment.first_for(page, id_hash)
+            if first is not None and first.same_person(fields["name"], fields["mobile"]):
+                return None
+            enrolment = Enrolment(campaign=page, block_id=block.id, form_kind=block.value["form_kind"],
+                                  form_title=block.value["title"][:100], conflict_of=first,
+                                  status=EnrolmentStatus.CONFLICT if first else EnrolmentStatus.PENDING,
+                                  reference=Enrolment.new_reference(block.value["form_kind"]), **fields)
+            enrolment.set_id_number(form.cleaned_data["id_number"], id_hash)
+            try:
+                with transaction.atomic():
+                    enrolment.save()
+            except IntegrityError:
+                continue
+        if first is None:
+            logger.info("enrolment stored: %s (campaign %s)", enrolment.reference, page.pk)
+        else:
+            logger.warning("enrolment stored as conflict: %s conflicts with %s (campaign %s)",
+                           enrolment.reference, first.reference, page.pk)
+        return enrolment
+    logger.error("enrolment not stored after repeated integrity errors (campaign %s)", page.pk)
+    return BUSY
 
 
 def notify(page, enrolment):
@@ -106,6 +149,9 @@ def notify(page, enrolment):
         f"姓名：{enrolment.name}\n身份证号：{enrolment.id_number_masked}\n基层工会：{enrolment.branch}\n"
         f"请登录管理后台审核。\n"
     )
+    if enrolment.conflict_of_id:
+        message += (f"注意：本活动已有同一身份证号的报名（{enrolment.conflict_of.reference}），"
+                    f"本条姓名或手机号码与之不同，状态为“待核实”，请核实后处理。\n")
     if page.contact_email:
         try:
             send_mail(f"【新报名】{page.title} {enrolment.reference}", message, None, [page.contact_email])

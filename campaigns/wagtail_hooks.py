@@ -1,5 +1,6 @@
 from wagtail import hooks
 
+from campaigns import panels
 from campaigns.admin_views import enrolment_viewset
 from campaigns.units_admin import CollectiveEnrolmentGroup
 
@@ -29,3 +30,6 @@ def keep_campaigns_with_enrolments(request, page):
                                 "请改为取消发布，或先导出并由管理员处理报名记录。")
         return redirect("wagtailadmin_explore", page.get_parent().pk)
     return None
+
+
+hooks.register("construct_homepage_panels", panels.add_panel)

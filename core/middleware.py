@@ -1,10 +1,15 @@
 import logging
+import re
 import time
 
+from django.conf import settings
+from django.core.cache import cache
 from django.db import InterfaceError, OperationalError, connections
 from django.http import HttpResponse, JsonResponse
 from django.template.loader import render_to_string
 from django.utils.cache import patch_vary_headers
+
+from core.clientip import client_ip
 
 request_log = logging.getLogger("portal.requests")
 
@@ -119,4 +124,38 @@ class VaryOnCookieMiddleware:
         response = self.get_response(request)
         if response.get("Content-Type", "").startswith("text/html"):
             patch_vary_headers(response, ["Cookie"])
+        return response
+
+
+PASSWORD_PATH = re.compile(r"^/_util/authenticate_with_password/(\d+)/\d+/$")
+PASSWORD_LOCKED_MESSAGE = "密码错误次数过多，请一小时后再试。"
+
+
+class PagePasswordThrottleMiddleware:
+    """Password-protected pages are throttled like the admin login: after AXES_FAILURE_LIMIT wrong passwords
+    from one address for one restriction, that address is refused for AXES_COOLOFF_TIME hours."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        match = PASSWORD_PATH.match(request.path) if request.method == "POST" else None
+        if match is None:
+            return self.get_response(request)
+        key = f"page-password-failures:{match.group(1)}:{client_ip(request)}"
+        limit = getattr(settings, "AXES_FAILURE_LIMIT", 5)
+        if (cache.get(key) or 0) >= limit:
+            response = HttpResponse(render_to_string("429.html", {"message": PASSWORD_LOCKED_MESSAGE}), status=429)
+            response["Cache-Control"] = "no-store"
+            return response
+        response = self.get_response(request)
+        if response.status_code == 200:  # the form came back: wrong password
+            window = int(getattr(settings, "AXES_COOLOFF_TIME", 1) * 3600)
+            cache.add(key, 0, timeout=window)
+            try:
+                cache.incr(key)
+            except ValueError:
+                cache.set(key, 1, timeout=window)
+        elif response.status_code == 302:
+            cache.delete(key)
         return response

@@ -38,7 +38,7 @@ def purge(**kwargs):
 
 def _key(request, gen):
     variant = request.COOKIES.get("elder_mode", "")
-    raw = f"{request.get_host()}|{request.get_full_path()}|{variant}"
+    raw = f"{request.scheme}|{request.get_host()}|{request.get_full_path()}|{variant}"
     return f"pagecache:{gen}:{hashlib.sha256(raw.encode()).hexdigest()}"
 
 
@@ -108,12 +108,19 @@ def connect_signals():
     from wagtail.models import Page
 
     def content_changed(sender, **kwargs):
+        if issubclass(sender, Page):
+            return  # drafts and autosaves save the page row too; publish, unpublish and move have their signals
         if kwargs.get("created") and issubclass(sender, BaseSiteSetting):
             return  # created with defaults on the first request that reads it: nothing visible changed
-        if issubclass(sender, Page) or sender._meta.label in settings.PAGE_CACHE_PURGE_MODELS or (
+        if sender._meta.label in settings.PAGE_CACHE_PURGE_MODELS or (
             sender._meta.app_label in settings.PAGE_CACHE_PURGE_APPS
         ):
             purge()
 
+    def page_deleted(sender, **kwargs):
+        if issubclass(sender, Page):
+            purge()
+
     post_save.connect(content_changed, weak=False, dispatch_uid="pagecache-saved")
     post_delete.connect(content_changed, weak=False, dispatch_uid="pagecache-deleted")
+    post_delete.connect(page_deleted, weak=False, dispatch_uid="pagecache-page-deleted")

@@ -34,7 +34,6 @@ def robots_txt(request):
     lines = [
         "User-agent: *",
         "Disallow: /admin/",
-        "Disallow: /django-admin/",
         "Disallow: " + reverse("elder-mode"),
         "Sitemap: " + request.build_absolute_uri("/sitemap.xml"),
     ]

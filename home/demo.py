@@ -2,6 +2,7 @@
 
 import secrets
 from importlib import import_module
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -27,6 +28,7 @@ def build_site():
         )
         home.save_revision().publish()
     site = Site.objects.get(is_default_site=True)
+    point_site_at_base_url(site)
     site_settings = SiteSettings.for_site(site)
     if not site_settings.address:
         site_settings.organisation = "市总工会"
@@ -42,6 +44,17 @@ def build_site():
         body="<p>市总工会宣传门户由市总工会宣传部主办，发布工会工作动态、领导讲话和服务职工的各项活动。</p>",
     )
     return home, index
+
+
+def point_site_at_base_url(site):
+    """Sitemap, canonical links and e-mails use the default site's host and port: take them from BASE_URL."""
+    url = urlsplit(settings.WAGTAILADMIN_BASE_URL)
+    hostname = url.hostname or "localhost"
+    port = url.port or (443 if url.scheme == "https" else 80)
+    taken = Site.objects.exclude(pk=site.pk).filter(hostname=hostname, port=port).exists()
+    if (site.hostname, site.port) != (hostname, port) and not taken:
+        site.hostname, site.port = hostname, port
+        site.save(update_fields=["hostname", "port"])
 
 
 def ensure_admin(log):

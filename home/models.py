@@ -6,12 +6,15 @@ from wagtail.contrib.settings.models import BaseSiteSetting, register_setting
 from wagtail.fields import RichTextField
 from wagtail.models import Page
 
+from core.forms import PortalPageForm
+
 # Apps that contribute a section to the home page expose `home_sections(page, request)`
 # in a `sections` module; each section is a dict with title, url, items and template.
 SECTION_APPS = ("campaigns", "merchants")
 
 
 class HomePage(Page):
+    base_form_class = PortalPageForm
     intro = RichTextField("导语", blank=True, features=["bold", "italic", "link"])
 
     content_panels = Page.content_panels + [FieldPanel("intro")]
@@ -62,6 +65,8 @@ class HomePage(Page):
 
 class StandardPage(Page):
     """A plain page for 关于我们, 联系我们 and similar."""
+
+    base_form_class = PortalPageForm
 
     body = RichTextField("正文", blank=True)
 

@@ -6,3 +6,8 @@ class MerchantsConfig(AppConfig):
     label = "merchants"
     verbose_name = "特惠商户"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        from merchants.suggest import register_source
+
+        register_source()

@@ -8,7 +8,7 @@ from wagtail.admin.widgets import HeaderButton
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import IndexView, SnippetViewSet, SnippetViewSetGroup
 
-from merchants import admin_views
+from merchants import admin_views, panels
 from merchants.models import Category, Merchant, MerchantStatus
 
 
@@ -90,3 +90,6 @@ def merchant_admin_urls():
         path("merchants/template.<str:fmt>", admin_views.template_download, name="merchants_template"),
         path("merchants/export.<str:fmt>", admin_views.export, name="merchants_export"),
     ]
+
+
+hooks.register("construct_homepage_panels", panels.add_panel)

@@ -18,6 +18,8 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from search.folding import to_simplified
+
 DICTIONARY_DIR = Path(__file__).resolve().parent / "dictionaries"
 USER_DICT = DICTIONARY_DIR / "union_words.txt"
 SYNONYMS_FILE = DICTIONARY_DIR / "synonyms.txt"
@@ -33,6 +35,7 @@ _synonyms = None
 _stop_words = None
 _extra_words = None  # editor-managed words (term, freq) loaded from the database
 _tfidf = None
+_union_set = None
 VERSION_CHECK_SECONDS = 5  # how often a process asks the cache whether editors changed the dictionary
 _loaded_version = None
 _version_checked_at = 0.0
@@ -142,12 +145,13 @@ def _engine():
 
 def reload(version=None):
     """Forget everything loaded so the next call re-reads dictionaries (after editors change words)."""
-    global _tokenizer, _engine_instance, _synonyms, _stop_words, _extra_words, _tfidf, _loaded_version
+    global _tokenizer, _engine_instance, _synonyms, _stop_words, _extra_words, _tfidf, _loaded_version, _union_set
     with _lock:
-        _tokenizer = _engine_instance = _synonyms = _stop_words = _extra_words = _tfidf = None
+        _tokenizer = _engine_instance = _synonyms = _stop_words = _extra_words = _tfidf = _union_set = None
         if version is not None:
             _loaded_version = version
     _subwords.cache_clear()
+    _compound_parts.cache_clear()
 
 
 def place_names(text):
@@ -202,6 +206,13 @@ def clean_text(text):
     return str(text).translate(_FOLD_TABLE)
 
 
+def fold(text):
+    """clean_text, then traditional → simplified (OpenCC t2s, phrase-aware): what the index and queries see.
+
+    The result has the same length as the input, position for position (see search.folding)."""
+    return to_simplified(clean_text(text))
+
+
 def normalize_token(token):
     """Lower case, no diacritics: the same folding SQLite's unicode61 and PostgreSQL's simple config apply."""
     token = token.lower()
@@ -221,7 +232,7 @@ def _word_parts(token):
 
 def segment(text):
     """Precise-mode segmentation (what a query is cut into), normalised, punctuation dropped."""
-    text = clean_text(text)
+    text = fold(text)
     out = []
     for token in _engine().cut(text):
         out.extend(_word_parts(token))
@@ -278,7 +289,7 @@ def analyse_for_index(text):
 
 
 def _analyse_for_index(text):
-    text = clean_text(text)
+    text = fold(text)
     if not text.strip():
         return ""
     precise, subwords = _index_segments(text)
@@ -343,7 +354,7 @@ def analyse_many_for_index(texts):
 
 def phrase_key(text):
     """The normalised character sequence an exact phrase is checked against."""
-    return "".join(_word_parts(clean_text(text)))
+    return "".join(_word_parts(fold(text)))
 
 
 @dataclass
@@ -359,15 +370,28 @@ class ParsedQuery:
     groups: list = field(default_factory=list)  # each: tuple of alternatives (word + synonyms)
     phrases: list = field(default_factory=list)  # QueryPhrase
     words: list = field(default_factory=list)  # what the visitor typed, segmented (for highlighting)
+    # Beside each group: () or the dictionary parts of its compound word, all required, each a tuple of
+    # alternatives (part + synonyms): 学校食堂 → (("学校",), ("食堂",)); 劳模精神 → (("劳动模范", "劳模"), ("精神",)).
+    parts: list = field(default_factory=list)
 
     @property
     def is_empty(self):
         return not self.groups and not self.phrases
 
+    def group_parts(self, index):
+        return self.parts[index] if index < len(self.parts) else ()
+
+    @property
+    def has_parts(self):
+        return any(self.parts)
+
     def highlight_terms(self):
         terms = set()
         for group in self.groups:
             terms.update(group)
+        for parts in self.parts:
+            for part in parts:
+                terms.update(part)
         for phrase in self.phrases:
             terms.add(phrase.text)
         return sorted((t for t in terms if t), key=len, reverse=True)
@@ -379,10 +403,50 @@ def _token_group(token):
     return tuple(sorted(alternatives))
 
 
+def _union_words():
+    """Words the union dictionary, editors or synonym groups define: always whole tokens, never split."""
+    global _union_set
+    if _union_set is None:
+        _union_set = frozenset(entry[0] for entry in user_dictionary_entries())
+    return _union_set
+
+
+@functools.lru_cache(maxsize=20_000)
+def _compound_parts(token):
+    """The dictionary parts that stand in for a compound query word the index may not hold, or ().
+
+    Parts are jieba's sub-words of the word (search mode) and synonym words inside it, chosen to cover most of
+    the word with the fewest parts; single characters left over are dropped (永修县 → 永修). Union-dictionary
+    words are not split, nor words whose parts would cover less than two thirds of them.
+    """
+    n = len(token)
+    if n < 3 or not _CJK_RE.match(token) or token in _union_words():
+        return ()
+    candidates = set(_subwords(token)) | {w for w in synonyms() if 2 <= len(w) < n and w in token}
+    if not candidates:
+        return ()
+    # best[i]: (covered chars, -parts, parts) for token[:i]
+    best = [(0, 0, ())] + [None] * n
+    for i in range(n):
+        if best[i] is None:
+            continue
+        covered, negparts, parts = best[i]
+        options = [(i + 1, None)] + [(i + len(w), w) for w in candidates if token.startswith(w, i)]
+        for end, word in options:
+            value = (covered + (len(word) if word else 0), negparts - (1 if word else 0),
+                     parts + ((word,) if word else ()))
+            if best[end] is None or value[:2] > best[end][:2]:
+                best[end] = value
+    covered, _negparts, parts = best[n]
+    if not parts or covered * 3 < n * 2:
+        return ()
+    return tuple(_token_group(part) for part in parts)
+
+
 def analyse_query(text):
     """Turn whatever a visitor typed into a ParsedQuery. Never raises; quotes mean exact phrases."""
     check_version()
-    text = clean_text(text)[:MAX_QUERY_CHARS]
+    text = fold(text)[:MAX_QUERY_CHARS]
     parsed = ParsedQuery(text=text.strip())
     plain_parts = []
     last = 0
@@ -413,6 +477,7 @@ def analyse_query(text):
         seen.add(token)
         parsed.words.append(token)
         parsed.groups.append(_token_group(token))
+        parsed.parts.append(_compound_parts(token))
         if len(parsed.groups) >= MAX_QUERY_TERMS:
             break
     parsed.phrases = parsed.phrases[:4]
@@ -435,12 +500,13 @@ def _tfidf_extractor():
     return _tfidf
 
 
-def extract_keywords(text: str, topk: int = 8) -> list[str]:
-    """Top keywords by jieba TF-IDF with the union dictionary and stop words (for topics and related speeches)."""
-    text = clean_text(text)
+def extract_keywords(text: str, topk: int = 8, allow_pos=()) -> list[str]:
+    """Top keywords by jieba TF-IDF with the union dictionary and stop words (for topics and related speeches);
+    ``allow_pos`` keeps only those parts of speech (jieba tags such as ``n``, ``nz``, ``vn``)."""
+    text = fold(text)
     if not text.strip() or topk <= 0:
         return []
-    words = _tfidf_extractor().extract_tags(text, topK=topk * 3)
+    words = _tfidf_extractor().extract_tags(text, topK=topk * 3, allowPOS=tuple(allow_pos))
     out = []
     for word in words:
         if len(word) < 2 or word in stop_words() or not any("\u4e00" <= c <= "\u9fff" for c in word):

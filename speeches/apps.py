@@ -10,3 +10,7 @@ class SpeechesConfig(AppConfig):
         from speeches.search.reindex import speeches_mentioning
 
         register_reindexer(speeches_mentioning)
+
+        from speeches.search.suggest import register_sources
+
+        register_sources()

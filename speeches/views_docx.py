@@ -145,7 +145,7 @@ def docx_import_confirm(request):
         return redirect(reverse("speeches_docx_import") + f"?parent={parent.pk}")
     from django.db import transaction
 
-    from speeches.docx.importer import Preview
+    from speeches.docx.importer import DEFAULT_SOURCE_NOTE, Preview
 
     created = []
     try:
@@ -157,7 +157,8 @@ def docx_import_confirm(request):
                 preview.blocks, preview.cleanup = preview.parsed.cleaned()
                 topics = [t.strip() for t in request.POST.getlist(f"topics_{index}") if t.strip()]
                 page = create_draft(preview, parent, request.user, topics=topics,
-                                    apply_cleanup=bool(request.POST.get(f"cleanup_{index}")))
+                                    apply_cleanup=bool(request.POST.get(f"cleanup_{index}")),
+                                    source_note=request.POST.get(f"source_note_{index}", DEFAULT_SOURCE_NOTE))
                 created.append(page)
     except Exception as exc:  # nothing is kept if any file fails now
         from speeches.docx.errors import DocxImportError

@@ -20,6 +20,7 @@ register_snippet(SpeakerViewSet)
 # Word import and the typography/duplicate check (speeches/views_docx.py).
 from django.urls import path, reverse  # noqa: E402
 from wagtail import hooks  # noqa: E402
+from wagtail.admin.menu import MenuItem  # noqa: E402
 from wagtail.admin.ui.menus.pages import PageMenuItem  # noqa: E402
 
 from speeches import views_docx  # noqa: E402
@@ -46,3 +47,17 @@ def docx_page_buttons(page, user, view_name, next_url=None):
     if specific is SpeechPage and page.permissions_for_user(user).can_edit():
         yield PageMenuItem("排版清理与查重", reverse("speeches_speech_check", args=[page.pk]),
                            icon_name="doc-full-inverse", priority=17, page=page)
+
+
+class WordImportMenuItem(MenuItem):
+    def is_shown(self, request):
+        from speeches.models import SpeechIndexPage
+
+        return any(index.permissions_for_user(request.user).can_add_subpage()
+                   for index in SpeechIndexPage.objects.all()[:20])
+
+
+@hooks.register("register_admin_menu_item")
+def docx_menu_item():
+    return WordImportMenuItem("导入 Word 讲话稿", reverse("speeches_docx_import"), icon_name="doc-full",
+                              name="speeches-docx-import", order=205)

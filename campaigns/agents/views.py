@@ -32,7 +32,7 @@ from campaigns.models import (
     RowOutcome,
     UnitAgent,
 )
-from campaigns.submission import client_ip
+from core.clientip import client_ip
 
 PER_PAGE = 50
 LOGIN_FAILED = "用户名或密码不正确，或该账号不是有效的代办员账号。"
@@ -220,7 +220,7 @@ def upload_detail(request, pk):
     return TemplateResponse(request, "campaigns/agents/upload_detail.html", {
         "upload": upload, "page_obj": page_obj, "outcome": outcome, "outcomes": OUTCOME_FILTERS,
         "confirm_form": ConfirmForm(), "can_confirm": upload.status == RosterStatus.PREVIEWED,
-        "storable": upload.new_count + upload.update_count})
+        "storable": upload.new_count + upload.update_count + upload.conflict_count})
 
 
 @agent_required

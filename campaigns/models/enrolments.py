@@ -1,10 +1,14 @@
+import secrets
+
 from django.conf import settings
 from django.db import models
 
-from campaigns import crypto
-from campaigns.idcard import mask_id_number
+from campaigns import crypto, form_kinds
+from campaigns.idcard import mask_id_number, normalise_name
 
-REFERENCE_PREFIXES = {"mutual_aid": "HZ", "service_card": "FWK"}
+# No 0/O, 1/I/L, U: read out over the phone without confusion.
+REFERENCE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"
+REFERENCE_LENGTH = 12
 ID_TAIL_PREFIX = "id-tail:"
 
 
@@ -12,6 +16,7 @@ class EnrolmentStatus(models.TextChoices):
     PENDING = "pending", "待审核"
     APPROVED = "approved", "已通过"
     RETURNED = "returned", "已退回"
+    CONFLICT = "conflict", "待核实"
 
 
 class Enrolment(models.Model):
@@ -19,9 +24,12 @@ class Enrolment(models.Model):
                                  related_name="enrolments")
     block_id = models.CharField("表单块", max_length=64, editable=False)
     form_kind = models.CharField("表单类型", max_length=20, editable=False,
-                                 choices=[("mutual_aid", "职工医疗互助"), ("service_card", "会员服务卡")])
+                                 choices=form_kinds.CHOICES)
     form_title = models.CharField("表单", max_length=100, editable=False)
     reference = models.CharField("受理编号", max_length=32, unique=True, null=True, editable=False)
+    conflict_of = models.ForeignKey("self", verbose_name="身份证号相同的首条报名", null=True, blank=True,
+                                    editable=False, on_delete=models.PROTECT, related_name="conflicts",
+                                    help_text="同一活动中身份证号相同、但姓名或手机号码不同的报名，待工会核实")
     name = models.CharField("姓名", max_length=50)
     id_number_encrypted = models.TextField("身份证号（密文）", editable=False)
     id_number_hash = models.CharField("身份证号摘要", max_length=64, editable=False)
@@ -54,30 +62,39 @@ class Enrolment(models.Model):
         verbose_name_plural = "报名"
         ordering = ["-created_at", "-pk"]
         constraints = [
-            models.UniqueConstraint(fields=["campaign", "id_number_hash"], name="one_enrolment_per_id_per_campaign")
+            # conflicting submissions (待核实) are kept beside the first one, never instead of it
+            models.UniqueConstraint(fields=["campaign", "id_number_hash"], condition=models.Q(conflict_of=None),
+                                    name="one_enrolment_per_id_per_campaign")
         ]
         permissions = [("view_id_number", "查看完整身份证号并导出报名数据")]
 
     def __str__(self):
-        return f"{self.reference or '（未编号）'} {self.name}"
+        # Admin log entries and messages keep this label: the reference, never the member's name.
+        return self.reference or "（未编号）"
 
-    def set_id_number(self, number):
+    def set_id_number(self, number, id_hash=None):
         self.id_number_encrypted = crypto.encrypt(number)
-        self.id_number_hash = crypto.lookup_hash(number)
+        self.id_number_hash = id_hash or crypto.lookup_hash(number)
         self.id_number_masked = mask_id_number(number)
         self.id_tail_hash = crypto.lookup_hash(ID_TAIL_PREFIX + number[-6:])
 
     @property
     def id_number(self):
+        """The decrypted number; crypto.DecryptionError when the configured keys cannot read it."""
         return crypto.decrypt(self.id_number_encrypted)
 
-    def make_reference(self):
-        prefix = REFERENCE_PREFIXES.get(self.form_kind, "BM")
-        return f"{prefix}-{self.created_at.year}-{self.pk:06d}"
+    @staticmethod
+    def new_reference(form_kind):
+        random_part = "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(REFERENCE_LENGTH))
+        return f"{form_kinds.reference_prefix(form_kind)}-{random_part}"
 
     @classmethod
-    def id_taken(cls, campaign, number):
-        return cls.objects.filter(campaign=campaign, id_number_hash=crypto.lookup_hash(number)).exists()
+    def first_for(cls, campaign, id_hash):
+        """The enrolment holding this ID number in the campaign (not a 待核实 conflict), or None."""
+        return cls.objects.filter(campaign=campaign, id_number_hash=id_hash, conflict_of=None).first()
+
+    def same_person(self, name, mobile):
+        return normalise_name(self.name).casefold() == name.casefold() and self.mobile == mobile
 
 
 class EnrolmentReview(models.Model):

@@ -1,5 +1,6 @@
 import datetime
 
+from django.core.validators import MaxValueValidator
 from django.db import models
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -12,6 +13,7 @@ from wagtail.models import Page
 from wagtail.search import index
 
 from campaigns.blocks import CampaignBodyBlock
+from core.forms import PortalPageForm
 
 CONFIRM_SALT = "campaigns.enrolment-confirmation"
 STATUS_SMS_DEFAULT = "您报名的“{表单}”（受理编号{受理编号}）状态：{状态}。{原因}"
@@ -24,6 +26,7 @@ class CampaignStatus(models.TextChoices):
 
 
 class CampaignIndexPage(Page):
+    base_form_class = PortalPageForm
     intro = RichTextField("导语", blank=True, features=["bold", "italic", "link"])
 
     content_panels = Page.content_panels + [FieldPanel("intro")]
@@ -54,11 +57,16 @@ def today():
 
 
 class CampaignPage(RoutablePageMixin, Page):
+    base_form_class = PortalPageForm
     intro = RichTextField("导语", blank=True, features=["bold", "italic", "link"])
     start_date = models.DateField("开始日期")
     end_date = models.DateField("结束日期", null=True, blank=True, help_text="留空表示长期有效")
     contact_email = models.EmailField("报名通知邮箱", blank=True, help_text="每有新报名即发邮件到此地址")
     body = StreamField(CampaignBodyBlock(), verbose_name="正文", blank=True)
+    min_age = models.PositiveSmallIntegerField("最低年龄（周岁）", default=16, validators=[MaxValueValidator(150)],
+                                               help_text="按身份证号中的出生日期计算，含本数")
+    max_age = models.PositiveSmallIntegerField("最高年龄（周岁）", default=70, validators=[MaxValueValidator(150)],
+                                               help_text="按身份证号中的出生日期计算，含本数")
     status_sms_template = models.TextField(
         "审核状态短信", blank=True, default=STATUS_SMS_DEFAULT,
         help_text="报名状态变化时发给会员的短信。可用：{活动} {表单} {受理编号} {状态} {原因}；不会包含身份证号",
@@ -68,6 +76,7 @@ class CampaignPage(RoutablePageMixin, Page):
         FieldPanel("intro"),
         MultiFieldPanel([FieldRowPanel([FieldPanel("start_date"), FieldPanel("end_date")]),
                          FieldPanel("contact_email"), FieldPanel("status_sms_template")], heading="活动时间与通知"),
+        MultiFieldPanel([FieldRowPanel([FieldPanel("min_age"), FieldPanel("max_age")])], heading="报名年龄范围"),
         FieldPanel("body"),
     ]
     search_fields = Page.search_fields + [index.SearchField("intro"), index.SearchField("body")]
@@ -84,6 +93,12 @@ class CampaignPage(RoutablePageMixin, Page):
         super().clean()
         if self.start_date and self.end_date and self.end_date < self.start_date:
             raise ValidationError({"end_date": "结束日期不能早于开始日期。"})
+        if self.min_age is not None and self.max_age is not None and self.min_age > self.max_age:
+            raise ValidationError({"max_age": "最高年龄不能低于最低年龄。"})
+
+    @property
+    def age_range(self):
+        return (self.min_age, self.max_age)
 
     def status_on(self, day):
         if day < self.start_date:

@@ -111,7 +111,7 @@ class RowOutcome(models.TextChoices):
     NEW = "new", "新增"
     UPDATE = "update", "更新本单位此前上传"
     ENROLLED = "enrolled", "已报名（跳过）"
-    CONFLICT = "conflict", "待核实（未导入）"
+    CONFLICT = "conflict", "待核实（另一姓名已报名）"
     REJECTED = "rejected", "不通过"
 
 

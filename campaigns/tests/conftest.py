@@ -9,7 +9,7 @@ from campaigns.idcard import make_id_number
 MUTUAL_AID_BLOCK = "11111111-1111-4111-8111-111111111111"
 SERVICE_CARD_BLOCK = "22222222-2222-4222-8222-222222222222"
 VALID_ID = make_id_number("42010619900307123")
-VALID_ID_X = "11010519491231002X"
+VALID_ID_X = make_id_number("42010619850712006")  # check digit X
 
 
 def body(closing_date=None):

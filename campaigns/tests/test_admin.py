@@ -156,3 +156,52 @@ def test_campaign_with_enrolments_cannot_be_deleted(client, django_user_model, e
     assert "条报名记录，不能删除" in response.content.decode()
     campaign.refresh_from_db()
     assert Enrolment.objects.filter(campaign=campaign).count() == 4
+
+
+@pytest.fixture
+def squatted(client, campaign):
+    assert client.post(campaign.url, mutual_aid_data(), REMOTE_ADDR="10.0.2.1").status_code == 302
+    assert client.post(campaign.url, mutual_aid_data(name="冒名者", mobile="13900000000"),
+                       REMOTE_ADDR="10.0.2.2").status_code == 302
+    assert client.post(campaign.url, mutual_aid_data(id_number=make_id_number("42010619900401123"), name="无关职工"),
+                       REMOTE_ADDR="10.0.2.3").status_code == 302
+    first = Enrolment.objects.get(name="张三")
+    return first, Enrolment.objects.get(name="冒名者")
+
+
+def test_conflicts_are_flagged_and_filtered(client, reviewer, squatted):
+    first, conflict = squatted
+    client.force_login(reviewer)
+    html = client.get(INDEX).content.decode()
+    assert f"⚠ 冲突：与 {first.reference} 身份证号相同" in html and "⚠ 有 1 条同号冲突报名" in html
+    assert "待核实" in html
+    html = client.get(INDEX, {"conflict": "yes"}).content.decode()
+    assert "冒名者" in html and first.reference in html and "无关职工" not in html
+    html = client.get(INDEX, {"conflict": "no"}).content.decode()
+    assert "无关职工" in html and "冒名者" not in html and first.reference not in html
+    html = client.get(INDEX, {"status": "conflict"}).content.decode()
+    assert "冒名者" in html and "无关职工" not in html
+    html = client.get(f"{INDEX}edit/{conflict.pk}/").content.decode()
+    assert "身份证号冲突，待核实" in html and f"{INDEX}edit/{first.pk}/" in html and "13812345678" in html
+    html = client.get(f"{INDEX}edit/{first.pk}/").content.decode()
+    assert "另有 1 条报名使用了本条的身份证号" in html and conflict.reference in html
+
+
+def test_conflict_status_only_for_conflicts(client, reviewer, squatted):
+    first, conflict = squatted
+    client.force_login(reviewer)
+    response = client.post(f"{INDEX}edit/{first.pk}/", {"status": "conflict", "review_reason": ""})
+    assert response.status_code == 200 and "“待核实”只用于身份证号与先前报名相同" in response.content.decode()
+    assert client.post(f"{INDEX}edit/{conflict.pk}/", {"status": "approved", "review_reason": ""}).status_code == 302
+    conflict.refresh_from_db()
+    assert conflict.status == "approved" and conflict.conflict_of == first
+
+
+def test_export_marks_conflicts(client, officer, squatted):
+    first, conflict = squatted
+    client.force_login(officer)
+    body = b"".join(client.get(reverse("enrolments:export", args=("csv",))).streaming_content).decode("utf-8-sig")
+    rows = {row[3]: row for row in csv.reader(io.StringIO(body))}
+    column = [title for title, _ in EXPORT_COLUMNS].index("身份证号冲突")
+    assert rows["冒名者"][column] == f"⚠ 冲突：与 {first.reference} 身份证号相同"
+    assert rows["张三"][column] == "⚠ 有 1 条同号冲突报名" and rows["无关职工"][column] == ""

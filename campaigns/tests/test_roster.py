@@ -169,7 +169,7 @@ def test_each_kind_of_bad_row_is_rejected_with_row_number_and_reason(agent_clien
         3: "缺少“姓名”",
         4: "缺少“手机号码”",
         5: "身份证号校验位不正确",
-        6: "周岁，须在16至100周岁之间",
+        6: "根据身份证号，年龄须在16至70周岁之间",
         7: "手机号码应为11位大陆手机号码",
         8: "“人员类别”的值“临时工”不在可选范围内",
         9: "“互助方案”的值“不存在的方案”不在可选范围内",
@@ -204,15 +204,29 @@ def test_full_width_overlap_with_individual_enrolments_and_a_conflict(agent_clie
     found = outcomes(roster_upload)
     assert found[2][0] == RowOutcome.NEW and found[5][0] == RowOutcome.NEW
     assert found[3][0] == RowOutcome.ENROLLED and "本人已在网上报名" in found[3][1]
-    assert found[4][0] == RowOutcome.CONFLICT and "另一姓名" in found[4][1]
+    assert found[4][0] == RowOutcome.CONFLICT and individual.reference in found[4][1]
     html = agent_client.get(f"/agents/uploads/{roster_upload.pk}/").content.decode()
-    assert "待核实（未导入）" in html and "已报名（跳过）" in html
+    assert "待核实（另一姓名已报名）" in html and "已报名（跳过）" in html and "确认提交 3 条" in html
     confirm(agent_client, roster_upload)
-    assert Enrolment.objects.count() == 4
+    assert Enrolment.objects.count() == 5
     individual.refresh_from_db()
     assert individual.name == "张三" and individual.unit is None and individual.mobile == "13900000002"
-    assert Enrolment.objects.filter(id_number_hash=crypto.lookup_hash(person_id(2))).count() == 1
-    assert Enrolment.objects.filter(unit=unit).count() == 2
+    assert individual.status == "pending" and individual.conflict_of is None
+    # the other name is kept as 待核实 beside the first enrolment, never instead of it
+    conflict = Enrolment.objects.get(name="李四")
+    assert (conflict.status, conflict.conflict_of, conflict.unit) == ("conflict", individual, unit)
+    assert conflict.get_status_display() == "待核实"
+    assert Enrolment.objects.filter(id_number_hash=crypto.lookup_hash(person_id(2))).count() == 2
+    assert Enrolment.objects.filter(unit=unit).count() == 3
+    # a corrected re-upload updates this unit's 待核实 row instead of adding another
+    rows[2]["mobile"] = "13600000002"
+    upload(agent_client, campaign, unit, rows)
+    again = latest_upload()
+    assert outcomes(again)[4][0] == RowOutcome.UPDATE
+    confirm(agent_client, again)
+    conflict.refresh_from_db()
+    assert conflict.mobile == "13600000002" and conflict.status == "conflict"
+    assert Enrolment.objects.count() == 5
 
 
 def test_reupload_of_corrected_file_updates_instead_of_duplicating(agent_client, campaign, unit, agent):

@@ -35,14 +35,13 @@ def test_valid_enrolment_is_stored_and_confirmed(client, campaign, django_captur
         response = submit(client, campaign, mutual_aid_data())
     assert response.status_code == 302
     enrolment = Enrolment.objects.get()
-    assert re.fullmatch(r"HZ-\d{4}-\d{6}", enrolment.reference)
-    assert enrolment.reference == f"HZ-{enrolment.created_at.year}-{enrolment.pk:06d}"
+    assert re.fullmatch(r"HZ-[23456789ABCDEFGHJKMNPQRSTVWXYZ]{12}", enrolment.reference)
     assert enrolment.plan == "住院医疗互助（每份30元）" and enrolment.shares == 2
     assert enrolment.branch == "武船工会" and enrolment.status == "pending"
     page = client.get(response["Location"])
     assert page.status_code == 200
     html = page.content.decode()
-    assert enrolment.reference in html and "报名已提交" in html
+    assert enrolment.reference in html and "报名已提交" in html and "所属工会将核实" in html
     assert VALID_ID not in html
 
 
@@ -115,17 +114,18 @@ def test_service_card_validation(client, campaign):
 
 def test_duplicate_id_in_same_campaign_is_refused(client, campaign, campaign_index):
     assert submit(client, campaign, mutual_aid_data()).status_code == 302
-    response = submit(client, campaign, mutual_aid_data(name="张三丰", mobile="13900000000"))
+    response = submit(client, campaign, mutual_aid_data(shares="3"))
     assert response.status_code == 409
     assert "该身份证号已在本活动报名，请勿重复提交。" in response.content.decode()
     # the other form of the same campaign counts too: one enrolment per ID per campaign
-    response = submit(client, campaign, service_card_data(id_number=VALID_ID.lower()))
+    response = submit(client, campaign, service_card_data(id_number=VALID_ID, name=" 张三 ", mobile="13812345678"))
     assert response.status_code == 409
     assert Enrolment.objects.count() == 1
-    assert Enrolment.objects.get().name == "张三"
+    assert Enrolment.objects.get().shares == 2
     other = make_campaign(campaign_index, slug="other")
     assert submit(client, other, mutual_aid_data()).status_code == 302
     assert Enrolment.objects.count() == 2
+    assert not Enrolment.objects.exclude(conflict_of=None).exists()
 
 
 @pytest.mark.parametrize("kind", ["upcoming", "ended", "block_closed"])
@@ -164,14 +164,36 @@ def test_unknown_block(client, campaign):
 
 def test_rate_limit_per_ip(client, campaign, settings):
     settings.ENROLMENT_RATE_LIMIT = (3, 600)
-    for _ in range(3):
-        assert submit(client, campaign, mutual_aid_data(mobile="1")).status_code == 400
+    for n in range(3):
+        assert submit(client, campaign, mutual_aid_data(id_number=make_id_number(f"4201061990031{n}123"))
+                      ).status_code == 302
     response = submit(client, campaign, mutual_aid_data())
     assert response.status_code == 429
     assert "提交过于频繁，请稍后再试。" in response.content.decode()
-    assert Enrolment.objects.count() == 0
+    assert Enrolment.objects.count() == 3
+    response = submit(client, campaign, mutual_aid_data(mobile="1"))  # over the limit: refused before validation
+    assert response.status_code == 429
     other_ip = Client(REMOTE_ADDR="10.0.0.9")
     assert other_ip.post(campaign.url, mutual_aid_data()).status_code == 302
+
+
+def test_invalid_posts_do_not_use_up_the_ip_limit(client, campaign, settings):
+    settings.ENROLMENT_RATE_LIMIT = (2, 600)
+    for _ in range(6):  # a member struggling with the form is never locked out by its own mistakes
+        assert submit(client, campaign, mutual_aid_data(mobile="1")).status_code == 400
+        assert submit(client, campaign, mutual_aid_data(id_number="420106199003071230")).status_code == 400
+    assert submit(client, campaign, mutual_aid_data()).status_code == 302
+    assert submit(client, campaign, service_card_data()).status_code == 302
+    assert submit(client, campaign, mutual_aid_data(id_number=make_id_number("42010619900301123"))
+                  ).status_code == 429
+    assert Enrolment.objects.count() == 2
+
+
+def test_honeypot_posts_use_up_the_ip_limit(client, campaign, settings):
+    settings.ENROLMENT_RATE_LIMIT = (2, 600)
+    for _ in range(2):
+        assert submit(client, campaign, mutual_aid_data(website="http://spam.example")).status_code == 400
+    assert submit(client, campaign, mutual_aid_data()).status_code == 429
 
 
 def test_csrf_required(campaign):
@@ -203,14 +225,20 @@ def test_encryption_round_trip_and_key_from_settings(settings, tmp_path):
 
     token = crypto.encrypt("11010519491231002X")
     assert token != "11010519491231002X" and crypto.decrypt(token) == "11010519491231002X"
+    digest = crypto.lookup_hash("11010519491231002X")
     settings.ENROLMENT_KEY = Fernet.generate_key().decode()
-    assert crypto.decrypt(token) == ""  # another key cannot read it
+    with pytest.raises(crypto.DecryptionError):  # another key cannot read it, and says so
+        crypto.decrypt(token)
+    assert crypto.lookup_hash("11010519491231002X") == digest  # the hash has its own key
     assert crypto.lookup_hash("x") != crypto.lookup_hash("y")
     settings.ENROLMENT_KEY = ""
     settings.ENROLMENT_KEY_FILE = tmp_path / "var" / "enrolment.key"
     crypto.encrypt("1")
-    assert (tmp_path / "var" / "enrolment.key").exists()
-    assert oct((tmp_path / "var" / "enrolment.key").stat().st_mode & 0o777) == "0o600"
+    crypto.lookup_hash("1")
+    for name in ("enrolment.key", "enrolment-hash.key"):
+        assert (tmp_path / "var" / name).exists()
+        assert oct((tmp_path / "var" / name).stat().st_mode & 0o777) == "0o600"
+    assert crypto.lookup_hash("11010519491231002X") != digest
 
 
 def test_dev_key_file_is_git_ignored():
@@ -218,8 +246,10 @@ def test_dev_key_file_is_git_ignored():
 
     from django.conf import settings
 
-    result = subprocess.run(["git", "check-ignore", "-q", str(settings.ENROLMENT_KEY_FILE)], cwd=settings.BASE_DIR)
-    assert result.returncode == 0
+    for path in (settings.ENROLMENT_KEY_FILE, crypto.hash_key_file()):
+        result = subprocess.run(["git", "check-ignore", "-q", str(path)], cwd=settings.BASE_DIR)
+        assert result.returncode == 0
+    assert crypto.hash_key_file().parent == settings.ENROLMENT_KEY_FILE.parent
 
 
 def test_notifications_email_and_sms(client, campaign, settings, django_capture_on_commit_callbacks):

@@ -61,12 +61,24 @@ def first_image_url(page, request):
     return ""
 
 
-def canonical_url(page, request):
+def canonical_url(page, request, context=None):
+    """The page's own URL, or the path a view declares as its own (``canonical_path``: a merchant's page)."""
+    declared = (context or {}).get("canonical_path")
+    if declared:
+        return request.build_absolute_uri(declared)
     if page is not None and hasattr(page, "get_url"):
         url = page.get_url(request)
         if url:
             return request.build_absolute_uri(url)
     return request.build_absolute_uri(request.path)
+
+
+def share_url(context, request, canonical):
+    """What the QR code and the share box point at: the canonical URL, or the full URL where the query is the
+    content (search results)."""
+    if context.get("share_with_query") and request.GET:
+        return request.build_absolute_uri(request.get_full_path())
+    return canonical
 
 
 @register.simple_tag(takes_context=True)
@@ -79,7 +91,7 @@ def page_meta(context):
     if request is None:
         return {}
     description = page_description(page) or default_description(context)
-    canonical = canonical_url(page, request)
+    canonical = canonical_url(page, request, context)
     image = (first_image_url(page, request) if page is not None else "") or request.build_absolute_uri(
         static(DEFAULT_IMAGE)
     )
@@ -87,6 +99,7 @@ def page_meta(context):
     return {
         "description": description,
         "canonical": canonical,
+        "share": share_url(context, request, canonical),
         "image": image,
         "title": title,
         "og_type": "article" if page is not None and page.specific_class.__name__ == "SpeechPage" else "website",

@@ -10,7 +10,8 @@ from django.test import override_settings
 
 
 def run_manage(*args, **env):
-    dropped = {"SECRET_KEY", "DATABASE_URL", "DJANGO_ALLOW_ASYNC_UNSAFE", "ENROLMENT_KEY", "LOCAL_HTTP"}
+    dropped = {"SECRET_KEY", "DATABASE_URL", "DJANGO_ALLOW_ASYNC_UNSAFE", "ENROLMENT_KEY", "ENROLMENT_KEYS",
+               "ENROLMENT_HASH_KEY", "LOCAL_HTTP", "EMAIL_BACKEND"}
     environment = {k: v for k, v in os.environ.items() if k not in dropped}
     environment.update(env)
     return subprocess.run(
@@ -29,13 +30,23 @@ def test_production_requires_enrolment_key():
     assert result.returncode != 0 and "ENROLMENT_KEY" in result.stderr
 
 
-def test_check_deploy_is_clean():
-    result = run_manage(
+def test_check_deploy_is_clean(tmp_path):
+    result = run_manage(  # own var/ directory: the key check reads stored enrolments, a dev database has some
         "check", "--deploy", "--fail-level", "WARNING",
         DJANGO_SETTINGS_MODULE="portal.settings.production", SECRET_KEY="k" * 20 + "-Zq9!x" * 10,
-        ENROLMENT_KEY="Qk5jZ3ZtZ1R4d2l3a0x4c2p6b2h1d2JmY2Zqb3F6a0c=",
+        ENROLMENT_KEY="Qk5jZ3ZtZ1R4d2l3a0x4c2p6b2h1d2JmY2Zqb3F6a0c=", ENROLMENT_HASH_KEY="h" * 43,
+        PORTAL_VAR_DIR=str(tmp_path), EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend",
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_production_refuses_the_console_mail_backend_unless_named(tmp_path):
+    result = run_manage(
+        "check", DJANGO_SETTINGS_MODULE="portal.settings.production", SECRET_KEY="k" * 20 + "-Zq9!x" * 10,
+        ENROLMENT_KEY="Qk5jZ3ZtZ1R4d2l3a0x4c2p6b2h1d2JmY2Zqb3F6a0c=", ENROLMENT_HASH_KEY="h" * 43,
+        PORTAL_VAR_DIR=str(tmp_path),
+    )
+    assert result.returncode != 0 and "EMAIL_BACKEND" in result.stderr
 
 
 def test_security_headers_on_public_pages(client, home_page):

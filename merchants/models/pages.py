@@ -8,6 +8,7 @@ from wagtail.contrib.routable_page.models import RoutablePageMixin, path, re_pat
 from wagtail.fields import RichTextField
 from wagtail.models import Page
 
+from core.forms import PortalPageForm
 from merchants.search import clean_query, matching_ids
 
 from .merchant import Category, Merchant, pinyin_key
@@ -17,6 +18,7 @@ PRINT_LIMIT = 2000
 
 
 class MerchantDirectoryPage(RoutablePageMixin, Page):
+    base_form_class = PortalPageForm
     intro = RichTextField("导语", blank=True, features=["bold", "italic", "link"])
     notice = models.TextField("使用说明", blank=True, default="消费时请出示工会会员服务卡，优惠以商户店内公示为准。")
 
@@ -110,6 +112,7 @@ class MerchantDirectoryPage(RoutablePageMixin, Page):
             raise Http404("商户不存在或优惠已结束")
         context = self.get_context(request)
         context["merchant"] = merchant
+        context["canonical_path"] = self.merchant_url(merchant)
         return TemplateResponse(request, "merchants/merchant_detail.html", context)
 
     def get_sitemap_urls(self, request=None):

@@ -161,3 +161,15 @@ def test_sitemap_lists_current_merchant_pages(client, directory, sample_merchant
     sitemap = client.get("/sitemap.xml").content.decode()
     assert f"{directory.url}{sample_merchants['hotpot'].pk}/</loc>" in sitemap
     assert f"{directory.url}{sample_merchants['expired'].pk}/</loc>" not in sitemap
+
+
+def test_detail_page_declares_its_own_canonical_url_and_qr(client, directory, sample_merchants):
+    merchant = Merchant.objects.visible().get(name="重庆老火锅")
+    url = directory.merchant_url(merchant)
+    html = client.get(url).content.decode()
+    own = f"http://testserver{url}"
+    assert f'<link rel="canonical" href="{own}">' in html
+    assert f'<meta property="og:url" content="{own}">' in html
+    assert f'<span class="share-link">{own}</span>' in html
+    directory_html = client.get(directory.url, {"page": "1"}).content.decode()
+    assert f'<link rel="canonical" href="http://testserver{directory.url}">' in directory_html

@@ -8,6 +8,12 @@ import dj_database_url
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 BASE_DIR = PROJECT_DIR.parent
 VAR_DIR = Path(os.environ.get("PORTAL_VAR_DIR", BASE_DIR / "var"))
+# The database, keys, staged uploads and backups live here: readable by the owner only.
+try:
+    VAR_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)
+    VAR_DIR.chmod(0o700)
+except OSError:
+    pass
 
 
 def env_bool(name, default=False):
@@ -28,7 +34,6 @@ INSTALLED_APPS = [
     "campaigns",
     "merchants",
     "search",
-    "wagtail.contrib.forms",
     "wagtail.contrib.redirects",
     "wagtail.contrib.settings",
     "wagtail.contrib.sitemaps",
@@ -36,7 +41,7 @@ INSTALLED_APPS = [
     "wagtail.contrib.typed_table_block",
     "wagtail.embeds",
     "wagtail.sites",
-    "wagtail.users",
+    "core.adminzh.apps.UsersConfig",  # wagtail.users with one 姓名 field (core/adminzh/forms.py)
     "wagtail.snippets",
     "wagtail.documents",
     "wagtail.images",
@@ -48,7 +53,6 @@ INSTALLED_APPS = [
     "taggit",
     "django_filters",
     "rest_framework",
-    "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -59,6 +63,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "core.clientip.TrustedProxyMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "core.pagecache.PageCacheMiddleware",
@@ -73,6 +78,7 @@ MIDDLEWARE = [
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
     "core.middleware.SecurityHeadersMiddleware",
     "axes.middleware.AxesMiddleware",
+    "core.middleware.PagePasswordThrottleMiddleware",
 ]
 
 AUTHENTICATION_BACKENDS = [
@@ -85,6 +91,10 @@ AXES_COOLOFF_TIME = 1
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "account_locked.html"
+AXES_CLIENT_IP_CALLABLE = "core.clientip.client_ip"
+# Reverse proxies (addresses or networks) whose X-Forwarded-For / X-Forwarded-Proto are believed; from any
+# other peer those headers are dropped (core/clientip.py).
+TRUSTED_PROXIES = env_list("TRUSTED_PROXIES")
 
 ROOT_URLCONF = "portal.urls"
 
@@ -159,6 +169,14 @@ USE_TZ = True
 WAGTAIL_I18N_ENABLED = False
 WAGTAILADMIN_PERMITTED_LANGUAGES = [("zh-hans", "简体中文")]
 WAGTAIL_CONTENT_LANGUAGES = [("zh-hans", "简体中文")]
+# Chinese admin (core/adminzh): the strings Wagtail and Django leave untranslated (scripts/missing_translations.py,
+# compiled by make install), Chinese names of permissions and built-in records, Wagtail's hard-coded English
+# rewritten as templates load. humanize is installed for its translations ("3 分钟前").
+LOCALE_PATHS = [BASE_DIR / "locale"]
+INSTALLED_APPS += ["django.contrib.humanize"]
+TEMPLATES[0]["APP_DIRS"] = False
+TEMPLATES[0]["OPTIONS"]["loaders"] = [("django.template.loaders.cached.Loader", [
+    "django.template.loaders.filesystem.Loader", "core.adminzh.loaders.Loader"])]
 
 STATICFILES_FINDERS = [
     "django.contrib.staticfiles.finders.FileSystemFinder",
@@ -179,11 +197,17 @@ DATA_UPLOAD_MAX_NUMBER_FIELDS = 10_000
 
 WAGTAIL_SITE_NAME = os.environ.get("SITE_NAME", "工会宣传门户")
 WAGTAILADMIN_BASE_URL = os.environ.get("BASE_URL", "http://127.0.0.1:8000")
+# No outside requests from the admin: no Gravatar images, no version check, no English release banner.
+WAGTAIL_GRAVATAR_PROVIDER_URL = None
+WAGTAIL_ENABLE_UPDATE_CHECK = False
+WAGTAIL_ENABLE_WHATS_NEW_BANNER = False
 WAGTAILDOCS_EXTENSIONS = ["csv", "docx", "pdf", "txt", "xlsx", "zip"]
 WAGTAILDOCS_MAX_UPLOAD_SIZE = 20 * 1024 * 1024
 WAGTAILIMAGES_MAX_UPLOAD_SIZE = 10 * 1024 * 1024
 WAGTAILIMAGES_EXTENSIONS = ["gif", "jpg", "jpeg", "png", "webp"]
 WAGTAIL_WORKFLOW_ENABLED = True
+# Slugs are ASCII: core.forms.PortalPageForm fills in the pinyin of a Chinese title.
+WAGTAIL_ALLOW_UNICODE_SLUGS = False
 WAGTAIL_MODERATION_ENABLED = True
 WAGTAILIMAGES_IMAGE_MODEL = "wagtailimages.Image"
 
@@ -203,8 +227,11 @@ else:
 
 # Whole-page cache for anonymous visitors (core/pagecache.py); 0 switches it off.
 PAGE_CACHE_SECONDS = int(os.environ.get("PAGE_CACHE_SECONDS", "600"))
-PAGE_CACHE_PURGE_APPS = ["home", "speeches", "merchants", "wagtailimages", "taggit", "wagtailcore"]
-PAGE_CACHE_PURGE_MODELS = []
+# Live content that pages display. Pages themselves purge on publish, unpublish, move and delete only (never on a
+# draft or an autosave); revisions, logs, workflow states and image renditions never purge.
+PAGE_CACHE_PURGE_APPS = ["home", "speeches", "merchants", "taggit"]
+PAGE_CACHE_PURGE_MODELS = ["wagtailimages.Image", "wagtailcore.Site", "wagtailcore.PageViewRestriction",
+                           "wagtailcore.CollectionViewRestriction", "wagtailredirects.Redirect"]
 
 LOGGING = {
     "version": 1,
@@ -232,14 +259,25 @@ WAGTAILSEARCH_BACKENDS = {
 }
 
 # Campaign enrolments (campaigns app)
-# Fernet key for ID numbers at rest; without it a dev key is generated into ENROLMENT_KEY_FILE.
+# Fernet keys for ID numbers at rest: ENROLMENT_KEYS (comma-separated, newest first) or one ENROLMENT_KEY;
+# without either a dev key is generated into ENROLMENT_KEY_FILE.
+ENROLMENT_KEYS = os.environ.get("ENROLMENT_KEYS", "")
 ENROLMENT_KEY = os.environ.get("ENROLMENT_KEY", "")
+# Backups are encrypted with BACKUP_KEY (core/backup/encryption.py); a development key is generated into the file.
+BACKUP_KEY = os.environ.get("BACKUP_KEY", "")
+BACKUP_KEY_FILE = Path(os.environ.get("BACKUP_KEY_FILE", VAR_DIR / "backup.key"))
 ENROLMENT_KEY_FILE = Path(os.environ.get("ENROLMENT_KEY_FILE", VAR_DIR / "enrolment.key"))
-# Per-IP limit on enrolment POSTs: "count/seconds".
+# HMAC key of the duplicate check; without it a dev key is generated into enrolment-hash.key beside the key file.
+ENROLMENT_HASH_KEY = os.environ.get("ENROLMENT_HASH_KEY", "")
+# Accepted (valid) enrolment POSTs per IP, and per ID number per campaign: "count/seconds".
 ENROLMENT_RATE_LIMIT = tuple(int(part) for part in os.environ.get("ENROLMENT_RATE_LIMIT", "10/600").split("/"))
+ENROLMENT_ID_RATE_LIMIT = tuple(
+    int(part) for part in os.environ.get("ENROLMENT_ID_RATE_LIMIT", "3/3600").split("/"))
 # Dotted path to a callable(mobile=, message=, enrolment=) that sends an SMS; empty disables it.
 ENROLMENT_SMS_HOOK = os.environ.get("ENROLMENT_SMS_HOOK", "")
 CSRF_FAILURE_VIEW = "core.views.csrf_failure"
+# Enrolments of campaigns that ended more than this many days ago are anonymised by anonymise_enrolments (cron).
+ENROLMENT_RETENTION_DAYS = int(os.environ.get("ENROLMENT_RETENTION_DAYS", str(3 * 365)))
 
 # 长辈模式 is rendered per cookie: HTML responses vary on Cookie (core.middleware).
 MIDDLEWARE += ["core.middleware.VaryOnCookieMiddleware"]

@@ -32,9 +32,28 @@ SESSION_COOKIE_HTTPONLY = True
 SECURE_HSTS_SECONDS = 0 if LOCAL_HTTP else int(os.environ.get("SECURE_HSTS_SECONDS", "31536000"))
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
 SILENCED_SYSTEM_CHECKS = ["security.W021"]  # HSTS preload is an opt-in commitment (SECURE_HSTS_PRELOAD=1)
-# ID numbers are encrypted with this key; a real deployment must not fall back to a generated file.
+# ID numbers are encrypted (and hashed for the duplicate check) with these keys; a real deployment must not
+# fall back to generated files.
 if not LOCAL_HTTP:
-    ENROLMENT_KEY = required("ENROLMENT_KEY")
+    if not os.environ.get("ENROLMENT_KEYS", "").strip() and not os.environ.get("ENROLMENT_KEY", "").strip():
+        raise ImproperlyConfigured("生产环境缺少环境变量 ENROLMENT_KEYS 或 ENROLMENT_KEY"
+                                   "（missing environment variable ENROLMENT_KEYS or ENROLMENT_KEY）")
+    ENROLMENT_HASH_KEY = required("ENROLMENT_HASH_KEY")
+# Password resets and notifications must not end up in a log: the console backend only when asked for by name.
+if not LOCAL_HTTP and not os.environ.get("EMAIL_BACKEND"):
+    raise ImproperlyConfigured("生产环境需设置 EMAIL_BACKEND（如 django.core.mail.backends.smtp.EmailBackend 及 "
+                               "EMAIL_HOST 等）；确需输出到控制台时请显式设置为 "
+                               "django.core.mail.backends.console.EmailBackend")
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
+EMAIL_TIMEOUT = int(os.environ.get("EMAIL_TIMEOUT", "10"))
+
+# Backups need BACKUP_KEY from the environment: a key file beside the backups would protect nothing.
+BACKUP_KEY_FILE = None
 if LOCAL_HTTP:
     SILENCED_SYSTEM_CHECKS += ["security.W004", "security.W008", "security.W012", "security.W016"]
 SECURE_HSTS_INCLUDE_SUBDOMAINS = True

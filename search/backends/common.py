@@ -10,6 +10,7 @@ from modelsearch.index import AutocompleteField, SearchField
 from modelsearch.query import And, Boost, Fuzzy, MatchAll, Not, Or, Phrase, PlainText
 from modelsearch.utils import get_descendants_content_types_pks
 
+from search import ranking
 from search.analysis import (
     ParsedQuery,
     QueryPhrase,
@@ -19,11 +20,9 @@ from search.analysis import (
     phrase_key,
     segment,
 )
+from search.ranking import ANY_MATCH_PENALTY, TITLE_WEIGHT  # noqa: F401 - re-exported for older imports
 
 IndexEntry = get_app_config().get_model("IndexEntry", require_ready=False)
-
-TITLE_WEIGHT = 10.0
-ANY_MATCH_PENALTY = 0.5
 
 
 def _raw_value(value):
@@ -82,26 +81,59 @@ def _quote(token):
     return '"' + token.replace('"', '""') + '"'
 
 
+def needs_counting(parsed: ParsedQuery, mode="all"):
+    """True when matches fall into several tiers (compound parts, "most words", "any word"), so each group is
+    matched separately and counted; otherwise one AND of every group finds exactly the full matches."""
+    n = len(parsed.groups)
+    return parsed.has_parts or ranking.min_groups(n, mode) < n
+
+
+def fts5_group(parsed: ParsedQuery, index, exact_only=False):
+    """FTS5 expression for one word group: the word or a synonym, or (unless exact_only) all its parts."""
+    alternatives = [_quote(t) for t in parsed.groups[index]]
+    parts = () if exact_only else parsed.group_parts(index)
+    if parts:
+        alternatives.append("(" + " AND ".join("(" + " OR ".join(_quote(t) for t in part) + ")" for part in parts)
+                            + ")")
+    return "(" + " OR ".join(alternatives) + ")"
+
+
+def fts5_phrases(parsed: ParsedQuery):
+    return ["(" + " AND ".join(_quote(t) for t in p.tokens) + ")" for p in parsed.phrases]
+
+
 def fts5_expression(parsed: ParsedQuery, mode="all"):
-    """An FTS5 MATCH expression for a parsed query; every token is a quoted string."""
-    groups = ["(" + " OR ".join(_quote(t) for t in group) + ")" for group in parsed.groups]
-    phrases = ["(" + " AND ".join(_quote(t) for t in p.tokens) + ")" for p in parsed.phrases]
+    """An FTS5 MATCH expression for a parsed query (every group, or in "any" mode one of them); every token is a
+    quoted string."""
+    groups = [fts5_group(parsed, i) for i in range(len(parsed.groups))]
     if mode == "any" and len(groups) > 1:
         groups = ["(" + " OR ".join(groups) + ")"]
-    return " AND ".join(phrases + groups)
+    return " AND ".join(fts5_phrases(parsed) + groups)
 
 
 def _tsquote(token):
     return "'" + token.replace("'", "''").replace("\\", "\\\\") + "'"
 
 
+def tsquery_group(parsed: ParsedQuery, index, exact_only=False):
+    alternatives = [_tsquote(t) for t in parsed.groups[index]]
+    parts = () if exact_only else parsed.group_parts(index)
+    if parts:
+        alternatives.append("(" + " & ".join("(" + " | ".join(_tsquote(t) for t in part) + ")" for part in parts)
+                            + ")")
+    return "(" + " | ".join(alternatives) + ")"
+
+
+def tsquery_phrases(parsed: ParsedQuery):
+    return ["(" + " & ".join(_tsquote(t) for t in p.tokens) + ")" for p in parsed.phrases]
+
+
 def tsquery_parts(parsed: ParsedQuery, mode="all"):
     """tsquery strings (to be ANDed) for a parsed query."""
-    parts = ["(" + " | ".join(_tsquote(t) for t in group) + ")" for group in parsed.groups]
-    phrase_parts = ["(" + " & ".join(_tsquote(t) for t in p.tokens) + ")" for p in parsed.phrases]
+    parts = [tsquery_group(parsed, i) for i in range(len(parsed.groups))]
     if mode == "any" and len(parts) > 1:
         parts = [" | ".join(parts)]
-    return phrase_parts + parts
+    return tsquery_phrases(parsed) + parts
 
 
 # --- searching --------------------------------------------------------------------------------
@@ -140,8 +172,8 @@ class ChineseSearchResults(BaseSearchResults):
         scores = self.backend.match_scores(model, parsed, mode="all" if operator == "and" else "any",
                                            title_only=title_only)
         if not scores and operator == "and" and len(parsed.groups) > 1:
-            scores = {k: v * ANY_MATCH_PENALTY for k, v in
-                      self.backend.match_scores(model, parsed, mode="any", title_only=title_only).items()}
+            # Nothing holds all or most words: any word, ranked in the ANY tier (see search.ranking).
+            scores = self.backend.match_scores(model, parsed, mode="any", title_only=title_only)
         to_python = model._meta.pk.to_python
         scores = {to_python(k): v for k, v in scores.items()}
         qs = queryset.filter(pk__in=list(scores))
@@ -229,9 +261,13 @@ class ChineseSearchMixin:
         or (None, [])."""
         raise NotImplementedError
 
+    def entry_tiers(self, parsed, mode="all"):
+        """{index entry id: tier (search.ranking)} for every entry (any model) matching the parsed query."""
+        raise NotImplementedError
+
     def entry_scores(self, parsed, mode="all", limit=None):
         """[(index entry id, score)] for the entries of any model matching the parsed query; with a limit, the
-        best `limit` of them, best first."""
+        best `limit` of them, best first. Scores carry the tier (search.ranking.tier_of)."""
         sql, params = self.entry_scores_sql(parsed, mode)
         if sql is None:
             return []
@@ -272,30 +308,40 @@ class SinglePassIndexerMixin:
             for item in self.prepare_field(self.obj, field):
                 current_field, value = item[0], item[-1]
                 weight = item[1] if len(item) == 3 else None
+                boost = getattr(current_field, "boost", None)
                 if isinstance(current_field, SearchField):
                     kind = "title" if current_field.field_name == "title" else "body"
                 elif isinstance(current_field, AutocompleteField):
                     kind = "autocomplete"
                 else:
                     continue
-                pieces.append((kind, weight, value))
+                pieces.append((kind, weight, value, boost))
         return pieces
 
     def _analysed(self, kind):
         analysed = self.__dict__.get("_analysed_pieces")
         if analysed is None:
-            analysed = self._analysed_pieces = [analyse_for_index(value) for _k, _w, value in self._pieces]
-        return [(text, weight) for (k, weight, value), text in zip(self._pieces, analysed, strict=True)
-                if k == kind and value]
+            analysed = self._analysed_pieces = [analyse_for_index(piece[2]) for piece in self._pieces]
+        return [(text, piece[1]) for piece, text in zip(self._pieces, analysed, strict=True)
+                if piece[0] == kind and piece[2]]
 
     def _joined(self, kind):
         return " ".join(text for text, _weight in self._analysed(kind))
+
+    def _joined_boosted(self, kind):
+        """Like _joined, each field's text repeated as often as its boost asks (search.ranking.field_repeat)."""
+        analysed = self.__dict__.get("_analysed_pieces")
+        if analysed is None:
+            self._analysed(kind)
+            analysed = self._analysed_pieces
+        return " ".join(" ".join([text] * ranking.field_repeat(piece[3]))
+                        for piece, text in zip(self._pieces, analysed, strict=True) if piece[0] == kind and piece[2])
 
 
 def analyse_indexers(indexers):
     """Analyse every text of a batch of indexers in one call (shared between cores inside update_index)."""
     todo = [indexer for indexer in indexers if "_analysed_pieces" not in indexer.__dict__]
-    analysed = iter(analyse_many_for_index([value for indexer in todo for _k, _w, value in indexer._pieces]))
+    analysed = iter(analyse_many_for_index([piece[2] for indexer in todo for piece in indexer._pieces]))
     for indexer in todo:
         indexer._analysed_pieces = [next(analysed) for _piece in indexer._pieces]
 

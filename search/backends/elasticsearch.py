@@ -26,8 +26,9 @@ from modelsearch.backends.elasticsearchbase import ElasticsearchAtomicIndexRebui
 from modelsearch.index import AutocompleteField, RelatedFields, SearchField, class_is_indexed
 from modelsearch.query import MatchAll
 
-from search import analysis
-from search.backends.common import ANY_MATCH_PENALTY, TITLE_WEIGHT, _raw_value, parse_search_query
+from search import analysis, ranking
+from search.backends.common import _raw_value, parse_search_query
+from search.ranking import ANY_MATCH_PENALTY, PARTS_WEIGHT, TITLE_WEIGHT
 
 # modelsearch's backend for the client's major version (its elasticsearch9 classes only subclass elasticsearch8's).
 CLIENT_MAJOR = int(elasticsearch.__versionstr__.split(".")[0])
@@ -63,7 +64,7 @@ INDEX_SETTINGS = {"settings": {"index": {"number_of_shards": 1, "number_of_repli
 
 def highlight_text(text):
     """Original text with segment boundaries marked by a whitespace character the server splits on."""
-    text = analysis.clean_text(text)
+    text = analysis.fold(text)
     if not text.strip():
         return ""
     return HIGHLIGHT_SEPARATOR.join(piece.lower() for piece in analysis._engine().cut(text))
@@ -186,24 +187,51 @@ def _phrase(field, tokens, boost):
     return {"match_phrase": {field: query}}
 
 
+def _group_clause(parsed, index, fields, exact_only=False):
+    """One word group: the word or a synonym in any field, or (unless exact_only) all of its compound's parts."""
+    should = [_match(f, parsed.groups[index], b) for f, b in fields]
+    parts = () if exact_only else parsed.group_parts(index)
+    if parts:
+        should.append({"bool": {"must": [
+            {"bool": {"should": [_match(f, part, b) for f, b in fields], "minimum_should_match": 1}}
+            for part in parts
+        ], "boost": PARTS_WEIGHT}})
+    return {"bool": {"should": should, "minimum_should_match": 1}}
+
+
+def _tier_bonus(query):
+    return {"constant_score": {"filter": query, "boost": ranking.TIER_OFFSET}}
+
+
 def build_query(parsed, fields, mode="all"):
-    """A bool query for a ParsedQuery over [(field, boost)]: every group (or, in "any" mode, one) must match."""
-    groups = [
-        {"bool": {"should": [_match(f, group, b) for f, b in fields], "minimum_should_match": 1}}
-        for group in parsed.groups
-    ]
+    """A bool query for a ParsedQuery over [(field, boost)], scored like the database backends (search.ranking):
+    BM25 of the groups a document holds, plus TIER_OFFSET for each tier it reaches (most groups, every group,
+    every group without compound parts). Documents holding fewer than min_groups() groups do not match."""
+    n = len(parsed.groups)
+    groups = [_group_clause(parsed, i, fields) for i in range(n)]
     phrases = [
         {"bool": {"should": [_phrase(f, p.tokens, b) for f, b in fields], "minimum_should_match": 1}}
         for p in parsed.phrases
     ]
     if not groups and not phrases:
         return MATCH_NONE
-    if mode == "any" and len(groups) > 1:
-        groups = [{"bool": {"should": groups, "minimum_should_match": 1}}]
-    query = {"bool": {"must": phrases + groups}}
-    if mode == "any":
-        query["bool"]["boost"] = ANY_MATCH_PENALTY
-    return query
+    must = list(phrases)
+    should = []
+    if groups:
+        k = ranking.min_groups(n, mode)
+        matching = {"bool": {"should": groups, "minimum_should_match": k}}
+        if mode == "any":
+            matching["bool"]["boost"] = ANY_MATCH_PENALTY  # the ANY tier's relevance; higher tiers add offsets
+        must.append(matching)
+        exact = [_group_clause(parsed, i, fields, exact_only=True) for i in range(n)]
+        should = [
+            _tier_bonus({"bool": {"should": groups, "minimum_should_match": ranking.min_groups(n)}}),
+            _tier_bonus({"bool": {"must": groups}}),
+            _tier_bonus({"bool": {"must": exact}}),
+        ]
+    else:
+        should = [_tier_bonus({"match_all": {}}) for _tier in range(ranking.EXACT)]
+    return {"bool": {"must": must, "should": should}}
 
 
 class ChineseElasticsearchQueryCompiler(BaseQueryCompiler):
@@ -248,7 +276,8 @@ class ChineseElasticsearchQueryCompiler(BaseQueryCompiler):
         if not parsed or parsed.is_empty:
             return None
         should = []
-        terms = sorted({t for group in parsed.groups for t in group})
+        terms = sorted({t for group in parsed.groups for t in group}
+                       | {t for parts in parsed.parts for part in parts for t in part})
         if terms:
             should.append(_match(HIGHLIGHT_FIELD, terms, 1))
         for p in parsed.phrases:

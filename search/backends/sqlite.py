@@ -4,15 +4,21 @@ from django.utils.functional import cached_property
 from modelsearch.backends.database.sqlite import sqlite as lite
 from modelsearch.utils import get_content_type_pk
 
+from search import ranking
 from search.backends.common import (
-    TITLE_WEIGHT,
     ChineseSearchMixin,
     IndexEntry,
     SinglePassIndexerMixin,
     _indexer_values,
     analyse_indexers,
     fts5_expression,
+    fts5_group,
+    fts5_phrases,
+    needs_counting,
 )
+from search.ranking import TITLE_WEIGHT
+
+__all__ = ["ChineseSQLiteSearchBackend", "fts5_expression"]
 
 
 class SegmentingSQLiteIndexer(SinglePassIndexerMixin, lite.ObjectIndexer):
@@ -22,7 +28,8 @@ class SegmentingSQLiteIndexer(SinglePassIndexerMixin, lite.ObjectIndexer):
 
     @cached_property
     def body(self):
-        return self._joined("body")
+        # bm25 has no per-field weight: boosted fields are indexed as often as their boost (search.ranking).
+        return self._joined_boosted("body")
 
     @cached_property
     def autocomplete(self):
@@ -65,59 +72,94 @@ class ChineseSQLiteSearchBackend(ChineseSearchMixin, lite.SQLiteSearchBackend):
     vendor = "sqlite"
     index_class = ChineseSQLiteIndex
 
-    def _match_parts(self, model, parsed, mode, title_only, content_type_ids):
-        expression = fts5_expression(parsed, mode)
-        if not expression:
-            return None
-        columns = "{title}" if title_only else "{title body}"
-        ct_ids = content_type_ids or self.content_type_ids(model)
-        return f"{columns} : ({expression})", ct_ids
+    def _statement(self, parsed, mode, *, key="fts", columns="{title body}", ct_ids=None, scored=True):
+        """(SQL, params) selecting (key, score) — or (key, tier) unscored — for the entries matching the query.
+
+        One FTS5 MATCH when every group must match and none has compound parts; otherwise each group (and the
+        exact form of a compound) is matched on its own, the groups each entry holds are counted, and the tier
+        comes from the counts (search.ranking). Quoted phrases are required in every MATCH and checked on the
+        text with spaces removed.
+        """
+        n = len(parsed.groups)
+        phrases = fts5_phrases(parsed)
+        if not n and not phrases:
+            return None, []
+        fts, entry = f"{IndexEntry._meta.db_table}_fts", IndexEntry._meta.db_table
+        keys = {"fts": f"{fts}.rowid", "object_id": "e.object_id"}
+        join_entry = bool(parsed.phrases) or ct_ids is not None or key != "fts"
+        relevance = f"-bm25({fts}, 0.0, 1.0, {TITLE_WEIGHT})"
+
+        def match(expression):
+            return f"{columns} : ({expression})"
+
+        where, params = [], []
+        if ct_ids is not None:
+            where.append(f"AND e.content_type_id IN ({', '.join(['%s'] * len(ct_ids))})")
+            params += list(ct_ids)
+        for phrase in parsed.phrases:
+            where.append("AND (instr(replace(e.title, ' ', ''), %s) > 0 OR instr(replace(e.body, ' ', ''), %s) > 0)")
+            params += [phrase.key, phrase.key]
+        entry_join = f" CROSS JOIN {entry} e ON e.id = {fts}.rowid" if join_entry else ""
+
+        if not needs_counting(parsed, mode):
+            expression = " AND ".join(phrases + [fts5_group(parsed, i) for i in range(n)])
+            value = (f"{ranking.EXACT * ranking.TIER_OFFSET} + min({relevance}, {ranking.MAX_RELEVANCE}) AS score"
+                     if scored else str(ranking.EXACT))
+            # CROSS JOIN keeps the FTS table as the outer loop: one MATCH, then primary-key lookups.
+            sql = (f"SELECT {keys[key]}, {value} FROM {fts}{entry_join} WHERE {fts} MATCH %s " + " ".join(where))
+            return sql, [match(expression), *params]
+
+        hits, hit_params = [], []
+        for i in range(n):
+            has_parts = bool(parsed.group_parts(i))
+            hits.append(f"SELECT rowid AS id, 1 AS n, {0 if has_parts else 1} AS x FROM {fts} WHERE {fts} MATCH %s")
+            hit_params.append(match(" AND ".join(phrases + [fts5_group(parsed, i)])))
+            if has_parts:
+                hits.append(f"SELECT rowid, 0, 1 FROM {fts} WHERE {fts} MATCH %s")
+                hit_params.append(match(" AND ".join(phrases + [fts5_group(parsed, i, exact_only=True)])))
+        k = ranking.min_groups(n, mode)
+        cte = (f"WITH hit(id, n, x) AS ({' UNION ALL '.join(hits)}), "
+               f"agg AS (SELECT id, sum(n) AS n, sum(x) AS x FROM hit GROUP BY id HAVING sum(n) >= {k}) ")
+        if scored:
+            any_expression = " AND ".join(phrases + ["(" + " OR ".join(fts5_group(parsed, i) for i in range(n)) + ")"])
+            sql = (cte + f"SELECT {keys[key]}, {ranking.sql_score(n, relevance, 'agg.n', 'agg.x')} AS score FROM {fts} "
+                   f"CROSS JOIN agg ON agg.id = {fts}.rowid{entry_join} WHERE {fts} MATCH %s " + " ".join(where))
+            return sql, [*hit_params, match(any_expression), *params]
+        agg_join = f" CROSS JOIN {entry} e ON e.id = agg.id" if join_entry else ""
+        key_expr = "agg.id" if key == "fts" else keys[key]
+        sql = (cte + f"SELECT {key_expr}, {ranking.sql_tier_case(n, 'agg.n', 'agg.x')} FROM agg{agg_join} WHERE TRUE "
+               + " ".join(where))
+        return sql, [*hit_params, *params]
 
     def match_sql(self, model, parsed, mode="all", title_only=False, content_type_ids=None):
-        parts = self._match_parts(model, parsed, mode, title_only, content_type_ids)
-        if parts is None:
-            return None, []
-        match, ct_ids = parts
-        fts = f"{IndexEntry._meta.db_table}_fts"
-        entry = IndexEntry._meta.db_table
-        sql = [
-            f"SELECT e.object_id, -bm25({fts}, 0.0, 1.0, {TITLE_WEIGHT}) AS score FROM {fts} "
-            # CROSS JOIN keeps the FTS table as the outer loop: one MATCH, then primary-key lookups.
-            f"CROSS JOIN {entry} e ON e.id = {fts}.rowid WHERE {fts} MATCH %s "
-            f"AND e.content_type_id IN ({', '.join(['%s'] * len(ct_ids))})"
-        ]
-        params = [match, *ct_ids]
-        sql, params = self._with_phrases(sql, params, parsed)
-        return " ".join(sql), params
-
-    @staticmethod
-    def _with_phrases(sql, params, parsed):
-        for phrase in parsed.phrases:
-            sql.append("AND (instr(replace(e.title, ' ', ''), %s) > 0 OR instr(replace(e.body, ' ', ''), %s) > 0)")
-            params = [*params, phrase.key, phrase.key]
-        return sql, params
-
-    def _entry_sql(self, select, parsed, mode):
-        expression = fts5_expression(parsed, mode)
-        if not expression:
-            return None, []
-        fts = f"{IndexEntry._meta.db_table}_fts"
-        sql = [select.format(fts=fts) + f" FROM {fts}"]
-        if parsed.phrases:
-            sql.append(f"CROSS JOIN {IndexEntry._meta.db_table} e ON e.id = {fts}.rowid")
-        sql.append(f"WHERE {fts} MATCH %s")
-        sql, params = self._with_phrases(sql, [f"{{title body}} : ({expression})"], parsed)
-        return " ".join(sql), params
+        ct_ids = content_type_ids or self.content_type_ids(model)
+        return self._statement(parsed, mode, key="object_id", columns="{title}" if title_only else "{title body}",
+                               ct_ids=ct_ids)
 
     def entry_scores_sql(self, parsed, mode="all"):
-        # Without a quoted phrase, a bare FTS5 MATCH (… ORDER BY bm25 LIMIT with a limit).
-        return self._entry_sql(f"SELECT {{fts}}.rowid, -bm25({{fts}}, 0.0, 1.0, {TITLE_WEIGHT}) AS score", parsed, mode)
+        # Without a quoted phrase or counting, a bare FTS5 MATCH (… ORDER BY score LIMIT with a limit).
+        return self._statement(parsed, mode)
+
+    def entry_tiers(self, parsed, mode="all"):
+        """{index entry id: tier} of every entry (any model) matching the parsed query; no bm25 is computed."""
+        if not needs_counting(parsed, mode):
+            return dict.fromkeys(self.entry_ids(parsed, mode), ranking.EXACT)
+        sql, params = self._statement(parsed, mode, scored=False)
+        if sql is None:
+            return {}
+        with self.connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return dict(cursor.fetchall())
 
     def entry_ids(self, parsed, mode="all"):
         """Ids of every index entry (any model) matching the parsed query, unranked (no bm25 is computed)."""
-        sql, params = self._entry_sql("SELECT group_concat({fts}.rowid)", parsed, mode)
+        if needs_counting(parsed, mode):
+            return list(self.entry_tiers(parsed, mode))
+        sql, params = self._statement(parsed, mode, scored=False)
         if sql is None:
             return []
+        fts = f"{IndexEntry._meta.db_table}_fts"
+        sql = sql.replace(f"SELECT {fts}.rowid, {ranking.EXACT} ", f"SELECT group_concat({fts}.rowid) ", 1)
         with self.connection.cursor() as cursor:
             cursor.execute(sql, params)
             joined = cursor.fetchone()[0]

@@ -44,19 +44,27 @@ def pages_with(text):
     return {p.title for p in SpeechPage.objects.live() if text in p.title or text in str(p.body) or text in p.summary}
 
 
-def test_permissions_moderators_only(home_page):
-    codenames = {f"{a}_{m}" for a in ("add", "change", "delete") for m in ("searchterm", "synonymgroup")}
-    moderators = set(Group.objects.get(name="审核").permissions.filter(
+def _dictionary_perms(group):
+    return set(Group.objects.get(name=group).permissions.filter(
         content_type__app_label="portal_search").values_list("codename", flat=True))
-    assert codenames <= moderators
-    assert not Group.objects.get(name="编辑").permissions.filter(content_type__app_label="portal_search").exists()
 
 
-def test_editor_cannot_open_dictionary(client, django_user_model, home_page):
+def test_editors_add_words_and_moderators_also_delete(home_page):
+    models = ("searchterm", "synonymgroup")
+    assert {f"{a}_{m}" for a in ("add", "change", "delete") for m in models} <= _dictionary_perms("审核")
+    editors = _dictionary_perms("编辑")
+    assert {f"{a}_{m}" for a in ("add", "change", "view") for m in models} <= editors
+    assert not {f"delete_{m}" for m in models} & editors
+
+
+def test_editor_adds_a_word_but_cannot_delete_it(client, django_user_model, home_page):
     client.force_login(_user(django_user_model, "编辑", "bianji"))
-    response = client.get(TERM_ADD)
-    assert response.status_code in (302, 403)
-    assert not SearchTerm.objects.exists()
+    assert client.get(TERM_ADD).status_code == 200
+    response = client.post(TERM_ADD, {"word": "职工书屋", "note": ""})
+    assert response.status_code == 302, response.content.decode()[:1000]
+    term = SearchTerm.objects.get(word="职工书屋")
+    delete = client.post(f"/admin/snippets/portal_search/searchterm/delete/{term.pk}/")
+    assert delete.status_code in (302, 403) and SearchTerm.objects.filter(pk=term.pk).exists()
 
 
 def test_menu_group_and_chinese_labels(moderator_client):

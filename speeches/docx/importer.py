@@ -196,7 +196,10 @@ def stream_data(blocks, parent_title, collection=None):
     return data
 
 
-def create_draft(preview, parent, user=None, topics=None, apply_cleanup=True):
+DEFAULT_SOURCE_NOTE = "根据来稿整理"
+
+
+def create_draft(preview, parent, user=None, topics=None, apply_cleanup=True, source_note=DEFAULT_SOURCE_NOTE):
     """A draft SpeechPage (never published) holding the previewed content."""
     from speeches.models import SpeechPage
 
@@ -214,7 +217,7 @@ def create_draft(preview, parent, user=None, topics=None, apply_cleanup=True):
             date_delivered=meta.date,
             meeting=typography_title(meta.meeting, apply_cleanup)[:200],
             org_level=meta.org_level,
-            source_note=f"由 Word 文档“{preview.name}”导入",
+            source_note=(source_note or "").strip()[:200],
             live=False,
         )
         page.body = stream_data(blocks, title)

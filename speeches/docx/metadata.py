@@ -22,6 +22,21 @@ POSTS = (
 SPEAKER_LINE = re.compile(
     rf"^(?P<post>[{CJK}、]{{2,40}}?(?:{POSTS}))[\s\u3000]+(?P<name>[{CJK}](?:[\s\u3000]?[{CJK}·]){{1,3}})$"
 )
+NAME_THEN_POST = re.compile(
+    rf"^(?P<name>[{CJK}](?:[\s\u3000]?[{CJK}·]){{1,3}})[\s\u3000]*[（(]\s*(?P<post>[{CJK}、]{{2,40}}?(?:{POSTS}))\s*[)）]$"
+)
+# A bare name beside a date in brackets, 「（王秀兰  二〇二三年十二月二十八日）」, is taken only when it starts with a
+# common surname: a place or an organisation in the same position must not become a speaker.
+SURNAMES = set(
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆"
+    "汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤常温康施文牛樊葛邢安齐易乔伍庞"
+    "颜倪庄聂章鲁岳翟殷詹申欧耿关兰焦俞左柳甘祝包宁尚符舒阮柯纪梅童凌毕单季裴霍涂成苗谷盛曲翁冉骆蓝路游辛靳管柴蒙鲍华喻祁"
+    "蒲房滕屈饶解牟艾尤阳时穆农司卓古吉缪简车项连芦麦褚娄窦戚岑景党宫费卜冷晏席卫米柏宗瞿桂全佟应臧闵苟邬边卞姬师和仇栾隋商"
+    "刁沙荣巫寇桑郎甄丛仲虞敖巩明佘池查麻苑迟邝"
+)
+COMPOUND_SURNAMES = ("欧阳", "司马", "诸葛", "上官", "东方", "皇甫", "尉迟", "公孙", "慕容", "令狐", "长孙",
+                     "宇文", "夏侯")
+PLACE_ENDINGS = ("省", "市", "县", "区", "镇", "乡", "村", "街道", "路", "会", "厂", "局", "委", "院", "校", "部")
 SPEAKER_LABEL = re.compile(r"^(?:讲话人|主讲人|发言人|讲话者)[:：]\s*(?P<rest>.+)$")
 PAREN_LINE = re.compile(r"^[（(]\s*(?P<inner>[^()（）]{2,60}?)\s*[)）]$")
 COMRADE = re.compile(rf"(?P<post>[{CJK}、]{{0,40}}?)(?P<name>[{CJK}]{{2,4}}?)同志")
@@ -92,8 +107,15 @@ def split_post(post):
     return "", post
 
 
+def looks_like_name(text):
+    name = _name(text)
+    if not re.fullmatch(rf"[{CJK}·]{{2,4}}", name) or name.endswith(PLACE_ENDINGS):
+        return False
+    return name[0] in SURNAMES or name.startswith(COMPOUND_SURNAMES)
+
+
 def parse_speaker(text):
-    """(post, name) from '市总工会主席 张三', '张三同志' or '讲话人：张三'; None if the line is not one."""
+    """(post, name) from '市总工会主席 张三', '张三（市总工会主席）', '张三同志' or '讲话人：张三'; None otherwise."""
     label = SPEAKER_LABEL.match(text)
     if label:
         text = label["rest"].strip()
@@ -103,6 +125,9 @@ def parse_speaker(text):
         if re.fullmatch(rf"[{CJK}·]{{2,4}}", _name(text)):
             return "", _name(text)
     match = SPEAKER_LINE.match(text)
+    if match:
+        return match["post"], _name(match["name"])
+    match = NAME_THEN_POST.match(text.strip())
     if match:
         return match["post"], _name(match["name"])
     match = COMRADE.fullmatch(text.strip())
@@ -161,6 +186,8 @@ def extract(paras):
             rest = rest[:start] + rest[end:]
         rest = rest.strip(" \u3000，,")
         speaker = parse_speaker(rest) if rest else None
+        if speaker is None and dates and paren and looks_like_name(rest):
+            speaker = ("", _name(rest))
         if dates and (not rest or speaker):
             date, _span, parts = dates[0]
             if date is None:

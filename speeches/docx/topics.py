@@ -16,8 +16,12 @@ GENERIC = set(
     推动 抓好 取得 成绩 总结 部署 以来 当前 今后 一年 全年 主席 书记 自己 这些 什么
     就是 还是 已经 通过 进行 作为 我市 我省 我县 我区 xx xxx 20xx
     各位 在座 参加 同事 我院 我厂 我校 我局 村里 村中 本学期 学期 担任 我们的 一定 必须 需要 时候
+    致以 崇高 敬意 问候 祝福 祝愿 衷心 感谢 谢意 慰问 节日 新春 春节 佳节 美好 热烈 欢迎 祝贺 辛勤 付出
     """.split()
 )
+# Nouns only (jieba tags): topics are things a speech is about, not verbs, numbers or courtesies.
+NOUN_TAGS = ("n", "nz", "nt", "nw", "vn")
+MEASURE = re.compile(r"^[\d万亿千百十]*(?:人次|人|次|元|万元|亿元|户|家|名|个|项|件|天|年|月)$")
 
 
 def union_words():
@@ -37,7 +41,8 @@ def existing_topics():
 
 
 def _useful(word):
-    return len(word) >= 2 and word not in GENERIC and not re.fullmatch(r"[\dA-Za-z.%xX]+", word)
+    return (len(word) >= 2 and word not in GENERIC and not re.fullmatch(r"[\dA-Za-z.%xX]+", word)
+            and not MEASURE.match(word))
 
 
 def suggest_topics(text, known=None):
@@ -49,8 +54,9 @@ def suggest_topics(text, known=None):
     vocabulary = set(TOPIC_VOCABULARY) | set(union_words()) | set(known)
     chosen = list(find_topics(text))
     keywords = [word for word in extract_keywords(text, topk=40) if _useful(word)]
+    nouns = set(extract_keywords(text, topk=40, allow_pos=NOUN_TAGS))
     preferred = [word for word in keywords if word in vocabulary]
-    others = [word for word in keywords if word not in vocabulary]
+    others = [word for word in keywords if word not in vocabulary and word in nouns and len(word) >= 2]
     synonyms = {word for topic in chosen for word in TOPIC_VOCABULARY.get(topic, [])}
 
     for word in preferred + others:

@@ -17,6 +17,8 @@ HALF_TO_FULL = {",": "，", ".": "。", ":": "：", ";": "；", "?": "？", "!":
 
 def _clean_segment(text):
     text = re.sub(rf"(?<={HAN})\.{{3,6}}", "……", text)
+    # 「126个 ,为」: spaces before half-width punctuation that follows Chinese text
+    text = re.sub(rf"(?<={HAN})[ \t\u3000]+(?=[,;?!](?:$|\s|{HAN_OR_PUNCT}))", "", text)
     # half-width punctuation right after a Chinese character (not inside numbers like 3.5 or 10:30)
     text = re.sub(
         rf"(?<={HAN})([,.:;?!])(?=$|\s|{HAN_OR_PUNCT}|[\"'0-9])",

@@ -11,6 +11,7 @@ from wagtail.fields import RichTextField, StreamField
 from wagtail.models import Page
 from wagtail.search import index
 
+from core.forms import PortalPageForm
 from speeches.blocks import SpeechBodyBlock, rich_text_to_plain
 from speeches.search.related import related_speeches
 
@@ -40,6 +41,7 @@ class OrgLevel(models.TextChoices):
 
 
 class SpeechIndexPage(Page):
+    base_form_class = PortalPageForm
     intro = RichTextField("导语", blank=True, features=["bold", "italic", "link"])
 
     content_panels = Page.content_panels + [FieldPanel("intro")]
@@ -111,6 +113,7 @@ class SpeechPageTag(TaggedItemBase):
 
 
 class SpeechPage(Page):
+    base_form_class = PortalPageForm
     speaker = models.ForeignKey(
         "speeches.Speaker",
         verbose_name="讲话人",

@@ -19,8 +19,8 @@ from wagtail.models import Page, Site
 from wagtail.models.pages import WAGTAIL_APPEND_SLASH
 from wagtail.search.backends import get_search_backend
 
-from search.analysis import analyse_query, clean_text
-from search.backends.common import ANY_MATCH_PENALTY
+from search import ranking
+from search.analysis import analyse_query, clean_text, fold
 from speeches.models import OrgLevel, Speaker, SpeechPage, plain_text_from_stream
 from speeches.search.catalog import speech_catalog
 from speeches.search.suggest import dictionary_terms
@@ -30,6 +30,7 @@ MAX_PAGE_SIZE = 50
 DEFAULT_PAGE_SIZE = 10
 SORTS = ("relevance", "date")
 TYPES = ("speech", "page")
+MATCHES = ("", "all")
 SNIPPET_CHARS = 110
 
 
@@ -48,6 +49,7 @@ class SearchParams:
     level: str = ""
     topic: str = ""
     type: str = "speech"
+    match: str = ""  # "all": full matches only (every word); "": full matches, then partial ones
 
     @property
     def has_filters(self):
@@ -97,6 +99,10 @@ def parse_params(data):
     if kind not in TYPES:
         raise SearchParamError("类型只能是 speech（讲话稿）或 page（其他页面）")
     params.type = kind
+    match = (data.get("match") or "").strip()
+    if match not in MATCHES:
+        raise SearchParamError("匹配方式只能是 all（只看完全匹配），或不填（先完全匹配，再部分匹配）")
+    params.match = match
     return params
 
 
@@ -128,15 +134,22 @@ def _term_pattern(terms):
     return _compiled_terms(terms) if terms else None
 
 
+def _matching_text(text):
+    """The text terms are looked for in: traditional characters folded (same length, so positions carry over to
+    the original, which is what is shown)."""
+    folded = fold(text)
+    return folded if len(folded) == len(text) else text
+
+
 def highlight(text, terms):
-    """HTML-escaped text with every term wrapped in <mark>."""
+    """HTML-escaped text with every term wrapped in <mark> (terms are simplified; the text may be traditional)."""
     pattern = _term_pattern(terms)
     if pattern is None:
         return html.escape(text)
     out, last = [], 0
-    for match in pattern.finditer(text):
+    for match in pattern.finditer(_matching_text(text)):
         out.append(html.escape(text[last : match.start()]))
-        out.append("<mark>" + html.escape(match.group(0)) + "</mark>")
+        out.append("<mark>" + html.escape(text[match.start() : match.end()]) + "</mark>")
         last = match.end()
     out.append(html.escape(text[last:]))
     return "".join(out)
@@ -155,7 +168,7 @@ def best_snippet(text, terms, width=SNIPPET_CHARS):
         end = _PASSAGE_END.search(text)
         return html.escape(text[: end.end() if end else len(text)].strip()[:width])
     found, first_match, passage_end = {}, {}, -1
-    for match in pattern.finditer(text):
+    for match in pattern.finditer(_matching_text(text)):
         if match.start() >= passage_end:
             end = _PASSAGE_END.search(text, match.start())
             passage_end = end.end() if end else len(text)
@@ -172,7 +185,7 @@ def best_snippet(text, terms, width=SNIPPET_CHARS):
     start = 1 + max(text.rfind(char, 0, first_match[best_end]) for char in _PASSAGE_ENDERS)
     best = _CONTROL.sub(" ", text[start:best_end]).strip()
     if len(best) > width:
-        first = pattern.search(best)
+        first = pattern.search(_matching_text(best))
         start = max(0, min(first.start() - width // 3, len(best) - width))
         piece = best[start : start + width]
         return ("…" if start else "") + highlight(piece, terms) + ("…" if start + width < len(best) else "")
@@ -183,11 +196,11 @@ def best_snippet(text, terms, width=SNIPPET_CHARS):
 
 
 def match_scores(model, parsed):
-    """{pk: score} with 'all words' semantics, falling back to 'any word' ranked lower."""
+    """{pk: score}: all words, then most words, falling back to any word (tiers in search.ranking)."""
     backend = get_search_backend()
     scores = backend.match_scores(model, parsed, mode="all")
     if not scores and len(parsed.groups) > 1:
-        scores = {k: v * ANY_MATCH_PENALTY for k, v in backend.match_scores(model, parsed, mode="any").items()}
+        scores = backend.match_scores(model, parsed, mode="any")
     return {int(k): v for k, v in scores.items()}
 
 
@@ -198,34 +211,38 @@ def _as_date(value):
 
 
 def _search_catalog(backend, parsed, params):
-    """(total, count, hits, facets) with the all-words-then-any-word fallback, the same for every backend.
+    """(count, count_all, hits, facets): full matches, then partial ones (search.ranking), the same for every
+    backend; with params.match == "all", full matches only.
 
-    The engine gives the matches (index entry ids from the databases, page ids from Elasticsearch); the catalog
-    (catalog.py) keeps out what is not live and public and supplies filter and facet values, so counting and
-    filtering are dictionary lookups. Without filters, a relevance page needs the scores of the best few
-    entries only, and the database ranks those itself (as cheap as a bare ranked MATCH).
+    The engine gives the matches (index entry ids from the databases, page ids from Elasticsearch) with their
+    tier; the catalog (catalog.py) keeps out what is not live and public and supplies filter and facet values, so
+    counting and filtering are dictionary lookups. Without filters, a relevance page needs the scores of the best
+    few entries only, and the database ranks those itself (as cheap as a bare ranked MATCH).
     """
     by_entry = hasattr(backend, "entry_scores") and not parsed.is_empty
     catalog = speech_catalog(by_entry=by_entry)
     engine_ranks = by_entry and params.sort == "relevance" and not params.has_filters
-    modes = [("all", 1.0)] + ([("any", ANY_MATCH_PENALTY)] if len(parsed.groups) > 1 else [])
-    ids, score_of, mode, factor = [], None, "all", 1.0
-    for mode_factor in modes:
-        mode, factor = mode_factor
+    modes = ["all"] + (["any"] if len(parsed.groups) > 1 else [])
+    ids, score_of, mode, tier_of = [], None, "all", {}
+    for mode in modes:
         if parsed.is_empty:
-            # Browsing by filters only (e.g. a topic link): every speech, score 0.
-            score_of = dict.fromkeys(catalog.page, 0.0)
-            found = score_of
+            # Browsing by filters only (e.g. a topic link): every speech, score 0, a full match.
+            score_of = dict.fromkeys(catalog.page, ranking.score(ranking.EXACT, 0.0))
+            tier_of = dict.fromkeys(catalog.page, ranking.EXACT)
         elif engine_ranks:
-            found = backend.entry_ids(parsed, mode)
-        elif by_entry:
-            found = score_of = dict(backend.entry_scores(parsed, mode))
+            tier_of = backend.entry_tiers(parsed, mode)
         else:
-            found = score_of = {int(pk): score
-                                for pk, score in backend.match_scores(SpeechPage, parsed, mode=mode).items()}
-        ids = list(filter(catalog.page.__contains__, found))
+            if by_entry:
+                score_of = dict(backend.entry_scores(parsed, mode))
+            else:
+                score_of = {int(pk): score
+                            for pk, score in backend.match_scores(SpeechPage, parsed, mode=mode).items()}
+            tier_of = {e: ranking.tier_of(score) for e, score in score_of.items()}
+        ids = list(filter(catalog.page.__contains__, tier_of))
         if ids:
             break
+    if params.match == "all":
+        ids = [e for e in ids if tier_of[e] == ranking.EXACT]
     if not ids:
         return 0, 0, [], {}
 
@@ -235,14 +252,15 @@ def _search_catalog(backend, parsed, params):
     want = params.page * params.page_size
     top = None
     if engine_ranks:
-        top, score_of = _engine_top(backend, parsed, mode, catalog, want)
+        top, score_of = _engine_top(backend, parsed, mode, catalog, want, params.match == "all")
         if top is None:
             score_of = dict(backend.entry_scores(parsed, mode))
     if top is None:
         top = _ranked(matched, score_of, catalog, params.sort, want)
     start = (params.page - 1) * params.page_size
-    hits = [(catalog.page[e], score_of[e] * factor, catalog.date[e]) for e in top[start:want]]
-    return len(ids), len(matched), hits, facets
+    hits = [(catalog.page[e], score_of[e], catalog.date[e]) for e in top[start:want]]
+    count_all = sum(1 for e in matched if tier_of[e] == ranking.EXACT)
+    return len(matched), count_all, hits, facets
 
 
 def _filters(catalog, ids, params):
@@ -306,13 +324,13 @@ def _ranked(matched, score_of, catalog, sort, want):
     return sorted(top, key=_order_key(score_of, catalog))[:want]
 
 
-def _engine_top(backend, parsed, mode, catalog, want):
+def _engine_top(backend, parsed, mode, catalog, want, full_only=False):
     """(first `want` public matches in display order, their scores) from the database's own top-N, or
     (None, None) when that top-N cannot prove the page (too few public entries in it, or a tie at its edge)."""
     limit = want * 2 + 20
     rows = backend.entry_scores(parsed, mode, limit=limit)
     score_of = dict(rows)
-    kept = [e for e, _score in rows if e in catalog.page]
+    kept = [e for e, score in rows if e in catalog.page and (not full_only or ranking.tier_of(score) == ranking.EXACT)]
     if len(rows) == limit and (len(kept) < want or score_of[kept[want - 1]] <= rows[-1][1]):
         return None, None
     return sorted(kept, key=_order_key(score_of, catalog))[:want], score_of
@@ -330,16 +348,15 @@ def _facet_list(counter, labels=None):
 def search_speeches(params: SearchParams, with_pages=True, request=None):
     """Run a speech search. Returns a dict with the API's shape, plus page objects for the HTML page."""
     parsed = analyse_query(params.q)
-    empty = {"query": params.q, "count": 0, "page": params.page, "page_size": params.page_size, "num_pages": 0,
-             "results": [], "facets": {"year": [], "speaker": [], "level": [], "topic": []},
-             "parsed": parsed, "pages": []}
+    empty = {"query": params.q, "count": 0, "count_all": 0, "count_partial": 0, "page": params.page,
+             "page_size": params.page_size, "num_pages": 0, "results": [],
+             "facets": {"year": [], "speaker": [], "level": [], "topic": []}, "parsed": parsed, "pages": []}
     if parsed.is_empty and not params.has_filters:
         return empty
     backend = get_search_backend()
-    found = _search_catalog(backend, parsed, params)
-    if not found or not found[0]:
+    count, count_all, hits, facet_counts = _search_catalog(backend, parsed, params)
+    if not count:
         return empty
-    _total, count, hits, facet_counts = found
     level_labels = dict(OrgLevel.choices) | {"unknown": "未注明"}
     facets = {
         "year": sorted(_facet_list(facet_counts["year"]), key=lambda i: i["value"], reverse=True),
@@ -356,6 +373,7 @@ def search_speeches(params: SearchParams, with_pages=True, request=None):
             page = objects[pk]
             page.search_snippet = best_snippet(" ".join(filter(None, [page.summary, page.plain_text()])), terms)
             page.search_score = round(score, 4)
+            page.search_match = ranking.match_kind(score)
             pages.append(page)
             speaker = page.speaker.name if page.speaker else None
             results.append(_result(page.title, page.get_url(request), page.date_delivered, speaker, page.org_level,
@@ -368,6 +386,8 @@ def search_speeches(params: SearchParams, with_pages=True, request=None):
     return {
         "query": params.q,
         "count": count,
+        "count_all": count_all,
+        "count_partial": count - count_all,
         "page": params.page,
         "page_size": params.page_size,
         "num_pages": (count + params.page_size - 1) // params.page_size,
@@ -380,7 +400,7 @@ def search_speeches(params: SearchParams, with_pages=True, request=None):
 
 def _result(title, url, date, speaker, level, snippet, score):
     return {"title": title, "url": url, "date": date.isoformat() if date else None, "speaker": speaker or None,
-            "level": level or None, "snippet": snippet, "score": score}
+            "level": level or None, "snippet": snippet, "score": score, "match": ranking.match_kind(score)}
 
 
 def _hit_rows(pks, request=None):

@@ -1,9 +1,30 @@
-"""Suggestions as you type: speech titles, speakers and dictionary terms."""
+"""Suggestions as you type: speech titles, speakers and dictionary terms (sources of search.suggest)."""
 
+from search import suggest as library
 from search.analysis import clean_text, synonyms, user_dictionary_entries
 from speeches.models import Speaker, SpeechPage
 
-MAX_SUGGESTIONS = 10
+MAX_SUGGESTIONS = library.MAX_SUGGESTIONS
+
+
+def _catalog_token():
+    from speeches.search.catalog import current_token
+
+    return current_token()
+
+
+def _titles():
+    return SpeechPage.objects.live().public().values_list("title", flat=True)
+
+
+def _speakers():
+    return Speaker.objects.values_list("name", flat=True)
+
+
+def register_sources():
+    """Speech titles and speaker names, rebuilt when the speech catalog token changes (database triggers)."""
+    library.register_source("speech-titles", "title", "讲话稿", _titles, _catalog_token, priority=40)
+    library.register_source("speakers", "speaker", "讲话人", _speakers, _catalog_token, priority=20)
 
 
 def dictionary_terms(prefix, limit=MAX_SUGGESTIONS):
@@ -18,22 +39,8 @@ def dictionary_terms(prefix, limit=MAX_SUGGESTIONS):
 
 
 def suggestions(text, limit=MAX_SUGGESTIONS):
-    text = clean_text(text).strip()[:50]
-    if not text:
-        return []
-    out = []
-    for title in (
-        SpeechPage.objects.live().public().filter(title__icontains=text).order_by("-first_published_at")
-        .values_list("title", flat=True)[:limit]
-    ):
-        out.append({"kind": "title", "label": "讲话稿", "text": title})
-    for name in Speaker.objects.filter(name__icontains=text).values_list("name", flat=True)[:limit]:
-        out.append({"kind": "speaker", "label": "讲话人", "text": name})
-    for term in dictionary_terms(text, limit):
-        out.append({"kind": "term", "label": "关键词", "text": term})
-    seen, unique = set(), []
-    for item in out:
-        if item["text"] not in seen:
-            seen.add(item["text"])
-            unique.append(item)
-    return unique[:limit]
+    return library.suggest(text, limit)
+
+
+def did_you_mean(text):
+    return library.did_you_mean(text)

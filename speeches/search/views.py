@@ -12,7 +12,7 @@ from speeches.search.service import (
     search_other_pages,
     search_speeches,
 )
-from speeches.search.suggest import suggestions
+from speeches.search.suggest import did_you_mean, suggestions
 
 OTHER_PAGES_PREVIEW = 5
 
@@ -27,9 +27,11 @@ def search_api(request):
     except SearchParamError as exc:
         return _error(str(exc))
     data = search_speeches(params, with_pages=False, request=request)
-    body = {key: data[key] for key in ("query", "count", "page", "results", "facets")}
+    body = {key: data[key] for key in ("query", "count", "count_all", "count_partial", "page", "results", "facets")}
     body["page_size"] = data["page_size"]
     body["num_pages"] = data["num_pages"]
+    body["match"] = params.match or None
+    body["did_you_mean"] = did_you_mean(params.q) if params.q and not data["count"] else None
     return JsonResponse(body, json_dumps_params={"ensure_ascii": False})
 
 
@@ -41,7 +43,8 @@ def suggest_api(request):
 
 def _url(params, **changes):
     values = {"q": params.q, "sort": params.sort, "type": params.type, "year": params.year or "",
-              "speaker": params.speaker, "level": params.level, "topic": params.topic, "page": params.page}
+              "speaker": params.speaker, "level": params.level, "topic": params.topic, "match": params.match,
+              "page": params.page}
     values.update(changes)
     if values.get("page") == 1:
         values.pop("page")
@@ -58,11 +61,12 @@ def search(request):
     except SearchParamError as exc:
         return render(request, "search/search.html", {"error": str(exc), "search_query": request.GET.get("q", "")
                                                       .replace("\x00", "")[:200]}, status=400)
-    context = {"params": params, "search_query": params.q}
+    context = {"params": params, "search_query": params.q, "share_with_query": True}
     if params.type == "page":
         pages, count = search_other_pages(params)
-        data = {"count": count, "num_pages": (count + params.page_size - 1) // params.page_size, "pages": pages,
-                "facets": {}, "parsed": None}
+        data = {"count": count, "count_all": count, "count_partial": 0,
+                "num_pages": (count + params.page_size - 1) // params.page_size, "pages": pages, "facets": {},
+                "parsed": None}
     else:
         data = search_speeches(params, request=request)
         other, other_count = search_other_pages(params, limit=OTHER_PAGES_PREVIEW) if params.q else ([], 0)
@@ -89,6 +93,10 @@ def search(request):
         prev_url=_url(params, page=params.page - 1) if params.page > 1 else None,
         next_url=_url(params, page=params.page + 1) if params.page < data["num_pages"] else None,
     )
+    context["match_urls"] = {"all": _url(params, match="all", page=1), "any": _url(params, match="", page=1)}
     if params.q and not data["count"] and data.get("parsed") is not None:
         context["related_terms"] = [(term, _url(params, q=term, page=1)) for term in related_terms(data["parsed"])]
+        suggestion = did_you_mean(params.q)
+        if suggestion:
+            context["did_you_mean"] = (suggestion, _url(params, q=suggestion, page=1))
     return render(request, "search/search.html", context)

@@ -6,11 +6,13 @@ import zipfile
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.urls import reverse
 
 from speeches.docx.importer import Upload, create_draft, expand, preview_uploads
+from speeches.docx.parse import parse_docx
 from speeches.docx.reader import ENCRYPTED_MARK, OLE_MAGIC
 from speeches.docx.samples import build_docx
 from speeches.models import Speaker, SpeechPage
@@ -287,3 +289,43 @@ def test_speech_check_accepts_topics(client, speech_index, admin_user):
     page.refresh_from_db()
     draft = page.get_latest_revision_as_object()
     assert set(draft.topics.names()) == {"送温暖", "疗休养"}
+
+
+def test_preview_unticks_duplicates_shows_headings_and_sets_a_reader_source_note(client, speech_index, admin_user):
+    from speeches.tests.factories import SpeechPageFactory
+
+    client.force_login(admin_user)
+    original = parse_docx("讲话.docx", docx())
+    SpeechPageFactory(parent=speech_index, slug="old", title="旧的讲话", body=[
+        ("paragraph", f"<p>{block['value']}</p>") for block in original.blocks if block["type"] == "paragraph"])
+    fresh = docx(["在全区职工书屋建设推进会上的讲话", "同志们：",
+                  "今年要在全区新建职工书屋二十家，让一线职工就近读书学习。", "各基层工会要配齐管理员，延长开放时间。"])
+    files = [SimpleUploadedFile("讲话.docx", docx()), SimpleUploadedFile("新稿.docx", fresh)]
+    html = client.post(reverse("speeches_docx_import"), {"parent": speech_index.pk, "files": files}).content.decode()
+    first = html[html.index('data-docx-file="讲话.docx"'):html.index('data-docx-file="新稿.docx"')]
+    assert "疑似重复" in first and 'name="import_0" value="1">' in first and "默认不导入" in first
+    assert 'name="import_1" value="1" checked>' in html
+    assert "<h3>一、过去一年的工作</h3>" in html and "【h2】" not in html
+    assert 'name="source_note_0" value="根据来稿整理"' in html
+    token = re.search(r'name="token" value="([0-9a-f]{32})"', html)[1]
+    client.post(reverse("speeches_docx_import_confirm"), {"token": token, "parent": speech_index.pk, "import_1": "1",
+                                                          "cleanup_1": "1", "source_note_1": "市总工会办公室供稿"})
+    page = SpeechPage.objects.get(title="在全区职工书屋建设推进会上的讲话")
+    assert page.source_note == "市总工会办公室供稿" and ".docx" not in page.source_note
+
+
+def test_word_import_has_a_sidebar_entry_for_those_who_may_add_speeches(client, speech_index, admin_user):
+    from django.contrib.auth.models import Group
+
+    from core.roles import EDITORS
+
+    client.force_login(admin_user)
+    assert "speeches-docx-import" in client.get("/admin/").content.decode()
+    editor = get_user_model().objects.create_user("bj", password="pw-editor-123")
+    editor.groups.add(Group.objects.get(name=EDITORS))
+    client.force_login(editor)
+    assert "speeches-docx-import" in client.get("/admin/").content.decode()
+    nobody = get_user_model().objects.create_user("nb", password="pw-nobody-123")
+    nobody.user_permissions.add(Permission.objects.get(codename="access_admin"))
+    client.force_login(nobody)
+    assert "speeches-docx-import" not in client.get("/admin/").content.decode()

@@ -91,3 +91,37 @@ def test_nothing_stated_nothing_filled():
 def test_dates_in_numbers_are_not_dates():
     assert find_dates("增长了 2024.35 万元") == []
     assert find_dates("版本 1.2.3") == []
+
+
+def body_texts(parsed):
+    return [b["value"] for b in parsed.blocks if b["type"] in ("paragraph", "heading")]
+
+
+def test_name_then_post_in_brackets_under_the_title():
+    meta, parsed = meta_of(["在全市工会工作会议上的讲话", "张三（市总工会主席）"] + BODY)
+    assert (meta.speaker_org, meta.speaker_post, meta.speaker_name) == ("市总工会", "主席", "张三")
+    assert all("张三" not in text for text in body_texts(parsed))
+
+
+@pytest.mark.parametrize("line, name, date", [
+    ("（王秀兰  二〇二三年十二月二十八日）", "王秀兰", datetime.date(2023, 12, 28)),
+    ("（欧阳明 2023.12.28）", "欧阳明", datetime.date(2023, 12, 28)),
+    ("(李  华　2024-03-05)", "李华", datetime.date(2024, 3, 5)),
+])
+def test_bare_name_and_date_in_brackets(line, name, date):
+    meta, parsed = meta_of(["在全市工会工作会议上的讲话", line] + BODY)
+    assert meta.speaker_name == name and meta.date == date
+    assert all(name[:1] + name[-1:] not in text.replace(" ", "").replace("\u3000", "") for text in body_texts(parsed))
+
+
+def test_a_place_beside_a_date_is_not_a_speaker():
+    meta, parsed = meta_of(["在全市工会工作会议上的讲话", "（武汉市 2023年12月28日）"] + BODY)
+    assert meta.speaker_name == ""
+
+
+def test_dash_subtitle_under_the_main_title():
+    meta, parsed = meta_of(["凝心聚力 奋发有为", "——在市总工会十五届三次全委（扩大）会议上的讲话", "市总工会主席 张三"]
+                           + BODY)
+    assert meta.title == "凝心聚力 奋发有为" and meta.meeting.startswith("市总工会十五届三次全委")
+    assert meta.speaker_name == "张三"
+    assert all("全委（扩大）会议上的讲话" not in text for text in body_texts(parsed))

@@ -84,3 +84,15 @@ def test_duplicates_within_one_upload_batch(speech_index, corpus_docs):
     previews = preview_uploads([Upload("篇十.docx", corpus_docs["篇十"]), Upload("篇十五.docx", corpus_docs["篇十五"])])
     assert previews[0].duplicates == []
     assert previews[1].duplicates[0].label == "篇十.docx" and previews[1].duplicates[0].kind == "duplicate"
+
+
+def test_topics_are_nouns_not_courtesies_numbers_or_verbs(corpus_docs):
+    text = ("值此新春佳节之际，向全市广大职工致以崇高的敬意和节日的问候！今年全市工会共开展送温暖活动，"
+            "惠及困难职工3.5万人次，发放慰问金1200万元。职工医疗互助参保人数持续增长，职工书屋覆盖所有园区。"
+            "我们要深入推进产业工人队伍建设改革，切实维护职工合法权益，努力把职工书屋办好。")
+    topics = suggest_topics(text, known=set())
+    assert {"致以", "崇高", "敬意", "万人次", "问候", "新春", "佳节"}.isdisjoint(topics)
+    assert "职工书屋" in topics
+    for label, data in corpus_docs.items():
+        suggested = suggest_topics(parse_docx(f"{label}.docx", data).text(), known=set())
+        assert {"致以", "崇高", "敬意", "万人次"}.isdisjoint(suggested), label

@@ -17,6 +17,8 @@ from speeches.docx.typography import changes, clean, clean_html
         ("他说\"工会是职工之家\"。", "他说“工会是职工之家”。"),
         ("「三个代表」重要思想", "“三个代表”重要思想"),
         ("等等...", "等等……"),
+        ("共服务126个 ,为职工办实事", "共服务126个，为职工办实事"),
+        ("会员\u3000;职工 ?", "会员；职工？"),
     ],
 )
 def test_clean_rules(before, after):

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from core.backup import BackupError, create_backup
+from core.backup import BackupError, create_backup, encryption
 
 
 class Command(BaseCommand):
@@ -8,8 +8,12 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--output", help="备份存放目录（默认 var/backups）")
+        parser.add_argument("--new-key", action="store_true", help="只生成一个新的 BACKUP_KEY 并打印，不做备份")
 
-    def handle(self, output=None, **options):
+    def handle(self, output=None, new_key=False, **options):
+        if new_key:
+            self.stdout.write(encryption.new_key())
+            return
         try:
             create_backup(output, log=self.stdout.write)
         except BackupError as exc:

@@ -47,7 +47,8 @@ def test_api_shape(client, speeches):
     assert set(data) >= {"query", "count", "page", "results", "facets"}
     assert data["query"] == "服务卡" and data["page"] == 1 and data["count"] == 2
     first = data["results"][0]
-    assert set(first) == {"title", "url", "date", "speaker", "level", "snippet", "score"}
+    assert set(first) == {"title", "url", "date", "speaker", "level", "snippet", "score", "match"}
+    assert first["match"] == "all" and data["count_all"] == 2 and data["count_partial"] == 0
     assert first["title"] == "推广工会会员服务卡的讲话"  # title match ranks first
     assert first["url"].endswith("/s1/") and first["date"] == "2023-05-01" and first["speaker"] == "张明"
     assert first["level"] == "city"

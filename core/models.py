@@ -1,0 +1,1 @@
+# A models module makes Django send core the post_migrate signal (core/adminzh/fixes.py renames records).
