@@ -129,6 +129,12 @@ BENCH_ROWS ?= 100000 1000000
 bench-export: install-dev
 	@$(PY) bench/export_large.py $(BENCH_ROWS)
 
+.PHONY: bench-roster
+# Preview and confirm a 5,000-row collective-enrolment roster on SQLite and, when reachable, PostgreSQL.
+bench-roster: install
+	@if $(PY) scripts/wait_for_postgres.py "$(PG_TEST_URL)" >/dev/null 2>&1; then \
+		PG_BENCH_URL="$(PG_TEST_URL)" $(PY) bench/bench_roster.py sqlite postgresql; else $(PY) bench/bench_roster.py sqlite; fi
+
 .PHONY: bench-docx
 bench-docx: install-dev
 	@$(PY) bench/bench_docx.py

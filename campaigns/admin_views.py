@@ -30,7 +30,7 @@ from campaigns.exports import (
     start_export,
     with_conflict_counts,
 )
-from campaigns.models import Enrolment, EnrolmentReview, EnrolmentStatus
+from campaigns.models import AuditAction, Enrolment, EnrolmentAuditLog, EnrolmentReview, EnrolmentStatus, Unit
 
 
 class ExportView(WagtailAdminTemplateMixin, View):
@@ -67,6 +67,10 @@ class ExportView(WagtailAdminTemplateMixin, View):
             messages.error(request, "导出已取消：" + UNREADABLE_MESSAGE)
             return redirect(reverse("enrolments:index") + (f"?{query.urlencode()}" if query else ""))
         job_record = start_export(request.user, query, fmt)
+        unit = Unit.objects.filter(pk=query["unit"]).first() if query.get("unit", "").isdigit() else None
+        EnrolmentAuditLog.objects.create(actor=request.user, actor_name=request.user.get_username(),
+                                         action=AuditAction.EXPORT, unit=unit,
+                                         row_count=filtered_enrolments(query).count(), note=f"导出 {fmt}")
         messages.success(request, "已开始导出。完成后在本页下载（仅限您本人，24 小时内有效）。")
         return redirect("core_job", pk=job_record.pk)
 

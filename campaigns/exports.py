@@ -10,7 +10,7 @@ from django.utils import timezone
 from wagtail.admin.filters import DateRangePickerWidget, WagtailFilterSet
 
 from campaigns import crypto
-from campaigns.models import CampaignPage, Enrolment, EnrolmentStatus
+from campaigns.models import CampaignPage, Enrolment, EnrolmentStatus, RosterUpload, Unit
 from core.jobs import PermanentJobError, attach_file, job, job_progress, open_job_file
 from core.spreadsheets import Column, write_csv, write_xlsx
 
@@ -79,10 +79,12 @@ class EnrolmentFilterSet(WagtailFilterSet):
     conflict = django_filters.ChoiceFilter(
         label="身份证号冲突", method="filter_conflict",
         choices=[("yes", "有冲突（待核实的报名及其首条报名）"), ("no", "无冲突")])
+    unit = django_filters.ModelChoiceFilter(label="代办单位", queryset=Unit.objects.all())
+    roster_upload = django_filters.ModelChoiceFilter(label="名单批次", queryset=RosterUpload.objects.all())
 
     class Meta:
         model = Enrolment
-        fields = ["campaign", "status", "conflict", "created_at", "branch", "form_kind"]
+        fields = ["campaign", "status", "conflict", "created_at", "branch", "form_kind", "unit", "roster_upload"]
 
     def filter_conflict(self, queryset, name, value):
         involved = Q(conflict_of__isnull=False) | Exists(Enrolment.objects.filter(conflict_of=OuterRef("pk")))

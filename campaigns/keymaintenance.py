@@ -8,6 +8,7 @@ from django.db import transaction
 
 from campaigns import crypto
 from campaigns.idcard import mask_id_number, normalise_id
+from campaigns.models.enrolments import ID_TAIL_PREFIX
 
 CONFLICT = "conflict"
 
@@ -52,6 +53,7 @@ def rehash_rows(model, batch_size=500, log=print):
     total = model.objects.count()
     checked = updated = conflicts = 0
     unreadable = []
+    has_tail = any(field.name == "id_tail_hash" for field in model._meta.get_fields())
     for rows in _batches(model, batch_size, ["id_number_encrypted", "id_number_hash", "campaign_id",
                                              "conflict_of_id"]):
         with transaction.atomic():
@@ -66,6 +68,8 @@ def rehash_rows(model, batch_size=500, log=print):
                 if new_hash == old_hash and number == stored:
                     continue
                 changes = {"id_number_hash": new_hash}
+                if has_tail:  # the lookup's tail hash uses the same key (absent before migration 0005)
+                    changes["id_tail_hash"] = crypto.lookup_hash(ID_TAIL_PREFIX + number[-6:])
                 if number != stored:
                     changes |= {"id_number_encrypted": crypto.encrypt(number),
                                 "id_number_masked": mask_id_number(number)}

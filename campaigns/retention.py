@@ -42,7 +42,7 @@ def anonymise(days=None, dry_run=False, today=None, log=print):
             for pk in batch:
                 Enrolment.objects.filter(pk=pk).update(
                     name=ANONYMOUS_NAME, id_number_encrypted="", id_number_hash=f"anonymised:{pk}",
-                    id_number_masked="", mobile="", employer="", membership_number="", address="",
+                    id_number_masked="", id_tail_hash="", mobile="", employer="", membership_number="", address="",
                 )
         done += len(batch)
         log(f"已匿名化 {done}/{total} 条")

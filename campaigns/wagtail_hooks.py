@@ -2,11 +2,17 @@ from wagtail import hooks
 
 from campaigns import panels
 from campaigns.admin_views import enrolment_viewset
+from campaigns.units_admin import CollectiveEnrolmentGroup
 
 
 @hooks.register("register_admin_viewset")
 def register_enrolment_viewset():
     return enrolment_viewset
+
+
+@hooks.register("register_admin_viewset")
+def register_collective_enrolment():
+    return CollectiveEnrolmentGroup()
 
 
 @hooks.register("before_delete_page")

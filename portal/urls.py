@@ -7,6 +7,7 @@ from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.contrib.sitemaps.views import sitemap
 from wagtail.documents import urls as wagtaildocs_urls
 
+from campaigns.lookup import status_lookup
 from core import media
 from core.api import api_router
 from speeches.feeds import LatestSpeechesFeed
@@ -19,6 +20,8 @@ urlpatterns = [
     path("api/v2/", api_router.urls),
     path("sitemap.xml", sitemap, name="sitemap"),
     path("speeches/feed/", LatestSpeechesFeed(), name="speech-feed"),
+    path("agents/", include("campaigns.agents.urls")),
+    path("enrolment-status/", status_lookup, name="enrolment-status"),
     path("", include("core.urls")),
 ]
 

@@ -31,6 +31,8 @@ PAGES = {
     "活动（服务卡申领表）": "/campaigns/service-card/",
     "特惠商户": "/merchants/",
     "特惠商户（打印清单）": "/merchants/print/",
+    "报名进度查询": "/enrolment-status/",
+    "代办员登录": "/agents/login/",
 }
 
 FORM_PAGE = """{% extends "base.html" %}{% block title %}活动报名{% endblock %}{% block content %}

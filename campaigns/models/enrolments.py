@@ -9,6 +9,7 @@ from campaigns.idcard import mask_id_number, normalise_name
 # No 0/O, 1/I/L, U: read out over the phone without confusion.
 REFERENCE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"
 REFERENCE_LENGTH = 12
+ID_TAIL_PREFIX = "id-tail:"
 
 
 class EnrolmentStatus(models.TextChoices):
@@ -47,6 +48,14 @@ class Enrolment(models.Model):
                               default=EnrolmentStatus.PENDING, db_index=True)
     review_reason = models.TextField("退回原因", blank=True)
     created_at = models.DateTimeField("提交时间", auto_now_add=True, db_index=True)
+    # collective path (campaigns/roster.py): the unit that enrolled the member, and the upload
+    unit = models.ForeignKey("campaigns.Unit", verbose_name="代办单位", null=True, blank=True, editable=False,
+                             on_delete=models.PROTECT, related_name="enrolments")
+    roster_upload = models.ForeignKey("campaigns.RosterUpload", verbose_name="名单上传", null=True, blank=True,
+                                      editable=False, on_delete=models.SET_NULL, related_name="enrolments")
+    member_category = models.CharField("人员类别", max_length=20, blank=True, editable=False)
+    # keyed hash of the last 6 characters of the ID number, for the progress lookup (campaigns/lookup.py)
+    id_tail_hash = models.CharField(max_length=64, blank=True, editable=False)
 
     class Meta:
         verbose_name = "报名"
@@ -67,6 +76,7 @@ class Enrolment(models.Model):
         self.id_number_encrypted = crypto.encrypt(number)
         self.id_number_hash = id_hash or crypto.lookup_hash(number)
         self.id_number_masked = mask_id_number(number)
+        self.id_tail_hash = crypto.lookup_hash(ID_TAIL_PREFIX + number[-6:])
 
     @property
     def id_number(self):

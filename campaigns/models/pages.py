@@ -16,6 +16,7 @@ from campaigns.blocks import CampaignBodyBlock
 from core.forms import PortalPageForm
 
 CONFIRM_SALT = "campaigns.enrolment-confirmation"
+STATUS_SMS_DEFAULT = "您报名的“{表单}”（受理编号{受理编号}）状态：{状态}。{原因}"
 
 
 class CampaignStatus(models.TextChoices):
@@ -66,11 +67,15 @@ class CampaignPage(RoutablePageMixin, Page):
                                                help_text="按身份证号中的出生日期计算，含本数")
     max_age = models.PositiveSmallIntegerField("最高年龄（周岁）", default=70, validators=[MaxValueValidator(150)],
                                                help_text="按身份证号中的出生日期计算，含本数")
+    status_sms_template = models.TextField(
+        "审核状态短信", blank=True, default=STATUS_SMS_DEFAULT,
+        help_text="报名状态变化时发给会员的短信。可用：{活动} {表单} {受理编号} {状态} {原因}；不会包含身份证号",
+    )
 
     content_panels = Page.content_panels + [
         FieldPanel("intro"),
         MultiFieldPanel([FieldRowPanel([FieldPanel("start_date"), FieldPanel("end_date")]),
-                         FieldPanel("contact_email")], heading="活动时间与通知"),
+                         FieldPanel("contact_email"), FieldPanel("status_sms_template")], heading="活动时间与通知"),
         MultiFieldPanel([FieldRowPanel([FieldPanel("min_age"), FieldPanel("max_age")])], heading="报名年龄范围"),
         FieldPanel("body"),
     ]
