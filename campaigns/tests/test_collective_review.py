@@ -168,7 +168,8 @@ def test_audit_log_records_actions_without_personal_data(client, campaign, unit,
     grant(officer, "campaigns.view_id_number")
     client.force_login(officer)
     client.post(f"/admin/roster_uploads/review/{roster_upload.pk}/")
-    assert client.get("/admin/enrolments/export/csv/", {"unit": unit.pk}).status_code == 200
+    assert client.get("/admin/enrolments/export/csv/", {"unit": unit.pk}).status_code == 200  # the count page
+    assert client.post("/admin/enrolments/export/csv/", {"query": f"unit={unit.pk}"}).status_code == 302  # queued
     assert client.get(f"/admin/roster_uploads/file/{roster_upload.pk}/").status_code == 200
     actions = list(EnrolmentAuditLog.objects.order_by("pk").values_list("action", "actor__username", "row_count"))
     assert actions == [
