@@ -67,6 +67,7 @@ class Generated:
     speeches: int
     bytes: int
     paragraphs: int
+    text_bytes: int = 0  # of the lines that become speech text
     expected: set = field(default_factory=set)  # (label, of_label, kind) as the importer reports them
 
 
@@ -126,7 +127,7 @@ def write_corpus(path, n, plant=0, seed=SEED):
                 expected.add((label, of, "contained"))
 
     path = Path(path)
-    count = 0
+    count = text_bytes = 0
     with open(path, "w", encoding="utf-8") as out:
         out.write("通过总结,我们可以更好地总结经验,提高工作和学习的效果。小编为大家精选了一些优秀的总结范文。\n")
         for i, (salutation, lines, date) in enumerate(speeches):
@@ -140,11 +141,12 @@ def write_corpus(path, n, plant=0, seed=SEED):
                 if i % 5 == 1 and j == len(lines) // 2:
                     out.write("\n".join(DEBRIS) + "\n")
             count += len(lines) + (1 if date else 0) + (1 if salutation else 0)
+            text_bytes += sum(len(line.encode()) for line in lines) + len((salutation or "").encode())
             if date:
                 out.write(date + "\n")
             if i % 10 == 9:
                 out.write(f"【本文地址:http://www.example.cn/zuowen/{i + 1}.html】\n")
-    return Generated(path, n, path.stat().st_size, count, expected)
+    return Generated(path, n, path.stat().st_size, count, text_bytes, expected)
 
 
 if __name__ == "__main__":

@@ -45,7 +45,7 @@ class Command(BaseCommand):
             ) from exc
         except CorpusFormatError as exc:
             raise CommandError(f"导入失败，数据库未作任何修改。{exc}") from exc
-        for line in summary.lines():
+        for line in summary.lines()[: None if verbosity >= 1 else 2]:
             self.stdout.write(line)
         if no_index and summary.imported:
             self.stdout.write("未更新搜索索引：请运行 manage.py update_index")
