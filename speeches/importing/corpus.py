@@ -496,6 +496,10 @@ def read_entries(source, preamble=None, pos=None, first_line=None):
         yield current
 
 
+def entry_hash(entry):
+    return hash((entry["line"], *entry["lines"]))
+
+
 def entry_speeches(entry, warnings):
     """The speeches of one entry, before duplicate detection."""
     paragraphs, removed = clean_entry(entry, warnings)
@@ -566,13 +570,13 @@ class SpeechPrint:
     """What the first pass keeps of a speech: where it is, its paragraphs' hashes, lines and sizes."""
 
     __slots__ = ("index", "number", "part", "parts_in_entry", "start_line", "end_line", "entry_line", "pos",
-                 "count", "hashes", "lines", "sizes", "keep", "text_hash", "duplicate")
+                 "entry_hash", "count", "hashes", "lines", "sizes", "keep", "text_hash", "duplicate")
 
     def __init__(self, index, speech, entry, norms):
         self.index = index
         self.number, self.part, self.parts_in_entry = speech.number, speech.part, speech.parts_in_entry
         self.start_line, self.end_line = speech.start_line, speech.end_line
-        self.entry_line, self.pos = entry["line"], entry["pos"]
+        self.entry_line, self.pos, self.entry_hash = entry["line"], entry["pos"], entry_hash(entry)
         self.count = len(speech.paragraphs)
         self.hashes = array("q", map(hash, norms))
         self.lines = array("l", (p.line for p in speech.paragraphs))
@@ -770,14 +774,23 @@ class CorpusScan:
         if self.source.changed():
             raise CorpusFormatError("文件在检查之后被改动过，请重新导入")
         prints = iter(self.prints)
-        for entry in read_entries(self.source):
-            speeches, _removed = entry_speeches(entry, [])
+        changed = "文件在导入过程中被改动过，请重新导入"
+        entries = read_entries(self.source)
+        while True:
+            try:
+                entry = next(entries, None)
+                speeches = entry_speeches(entry, [])[0] if entry is not None else []
+            except CorpusFormatError as exc:  # the first pass found none: the file is not the one checked
+                raise CorpusFormatError(f"{changed}（{exc}）") from exc
+            if entry is None:
+                if next(prints, None) is not None:
+                    raise CorpusFormatError(changed)
+                return
+            check = entry_hash(entry)
             for speech in speeches:
                 fingerprint = next(prints, None)
-                if fingerprint is None or (fingerprint.start_line, fingerprint.count) != (
-                    speech.start_line, len(speech.paragraphs)
-                ):
-                    raise CorpusFormatError("文件在导入过程中被改动过，请重新导入", speech.start_line)
+                if fingerprint is None or fingerprint.entry_hash != check:
+                    raise CorpusFormatError(changed, speech.start_line)
                 if fingerprint.duplicate:
                     continue
                 if fingerprint.keep is not None:

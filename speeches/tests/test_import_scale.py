@@ -236,6 +236,28 @@ def test_invalid_utf8_far_into_the_file_has_its_line(tmp_path, speech_index, gen
     assert f"第{line}行" in str(excinfo.value) and "UTF-8" in str(excinfo.value)
 
 
+def test_file_changed_while_importing_keeps_written_batches(tmp_path, speech_index, generated):
+    from speeches.importing.writer import ImportInterrupted, import_corpus
+    from speeches.models import SpeechPage
+
+    path = tmp_path / "changing.txt"
+    original = generated.path.read_text(encoding="utf-8")
+    path.write_text(original, encoding="utf-8")
+
+    def progress(index, total, message):
+        if index == 50:  # the first batch is written: the file changes under the import
+            path.write_text("前言\n" + original, encoding="utf-8")
+
+    with pytest.raises(ImportInterrupted) as excinfo:
+        import_corpus(path, parent=speech_index, progress=progress, batch_size=50)
+    assert excinfo.value.written == 50 and "被改动" in str(excinfo.value)
+    assert SpeechPage.objects.count() == 50
+    # Running again completes it: the 50 are updated (their line numbers moved), nothing is duplicated.
+    summary = import_corpus(path, parent=speech_index)
+    assert (summary.imported, summary.updated) == (390, 50)
+    assert SpeechPage.objects.count() == 440
+
+
 def test_plain_paragraphs_skip_the_whitelister_only_when_it_changes_nothing():
     from django.utils.html import escape
 
