@@ -536,7 +536,7 @@ SHINGLE = 5
 BANDS, ROWS, MIN_SHARED_BANDS = 40, 5, 2
 SKETCH = BANDS * ROWS
 SAMPLE_ABOVE = 800  # shingles
-VERIFY_CACHE = 256  # shingle sets kept while candidates are checked
+VERIFY_CACHE = 64  # shingle sets kept while candidates are checked (about 170 KB each)
 
 
 def shingle_set(norm):
