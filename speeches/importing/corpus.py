@@ -14,6 +14,7 @@ from array import array
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from itertools import chain, repeat
+from operator import eq
 from pathlib import Path
 
 ENTRY_HEADING = re.compile(r"^工会工作会议讲话内容篇([一二三四五六七八九十百千万〇零]+)\s*$")
@@ -531,9 +532,11 @@ def finish(speech):
 # --- fingerprints and duplicate detection --------------------------------------------------------------------
 
 SHINGLE = 5
-# LSH: 40 bands of 5 sketch values. A pair with Jaccard similarity 0.85 shares at least 2 bands (and is then
-# compared exactly) with probability > 1 - 3e-9; unrelated speeches sharing a paragraph or two almost never do.
-BANDS, ROWS, MIN_SHARED_BANDS = 40, 5, 2
+# LSH: 40 bands of 5 sketch values. A pair with Jaccard similarity 0.85 shares a band with probability
+# > 1 - 1e-10; of the pairs that do, only those whose sketches agree in ESTIMATE_AT of their 200 values are
+# compared exactly (a pair at 0.85 agrees in fewer with probability < 1e-6; unrelated speeches sharing a
+# paragraph or two, common in real archives, almost never get that far).
+BANDS, ROWS, ESTIMATE_AT = 40, 5, 0.7
 SKETCH = BANDS * ROWS
 SAMPLE_ABOVE = 800  # shingles
 VERIFY_CACHE = 64  # shingle sets kept while candidates are checked (about 170 KB each)
@@ -563,7 +566,8 @@ def band_keys(norm):
                 values[index] = carry
             else:
                 carry = values[index]
-    return [hash(tuple(values[start:start + ROWS])) for start in range(0, SKETCH, ROWS)]
+    keys = [hash(tuple(values[start:start + ROWS])) for start in range(0, SKETCH, ROWS)]
+    return keys, array("H", (value & 0xFFFF for value in values))
 
 
 class SpeechPrint:
@@ -605,6 +609,7 @@ class CorpusScan:
         self.renormalised = 0  # paragraphs of those, normalised again
         self.verified = 0  # candidate pairs compared shingle by shingle
         self._bands = [array("q") for _ in range(BANDS + 1)]  # the last one holds the whole text's hash
+        self._sketches = array("H")  # SKETCH values (16 bits of each) per speech
         self._first_pass(progress)
         self._remove_contained()
         self._remove_near_duplicates()
@@ -636,12 +641,16 @@ class CorpusScan:
             raise CorpusFormatError("未找到讲话分篇标题（如“工会工作会议讲话内容篇一”），文件格式不符")
 
     def _store_bands(self, index, norm):
-        keys = band_keys(norm) + [hash(norm)]
-        for band, key in zip(self._bands, keys, strict=True):
+        keys, sketch = band_keys(norm)
+        for band, key in zip(self._bands, [*keys, hash(norm)], strict=True):
             if index < len(band):
                 band[index] = key
             else:
                 band.append(key)
+        if index * SKETCH < len(self._sketches):
+            self._sketches[index * SKETCH:(index + 1) * SKETCH] = sketch
+        else:
+            self._sketches.extend(sketch)
 
     # re-reading one speech -------------------------------------------------------------------------------------
 
@@ -732,7 +741,8 @@ class CorpusScan:
                             member_of.setdefault(i, []).append(len(groups))
                         groups.append([])  # kept members, filled in file order below
                     start = end
-        bands, text_hash = self._bands[:-1], self._bands[-1]
+        text_hash, sketches = self._bands[-1], self._sketches
+        agree_at = ESTIMATE_AT * SKETCH
         cache = OrderedDict()
 
         def shingles_of(index):
@@ -751,7 +761,8 @@ class CorpusScan:
             for other in sorted(set(chain.from_iterable(groups[g] for g in member_of[index]))):
                 if text_hash[other] == text_hash[index]:
                     similarity = 1.0
-                elif sum(band[other] == band[index] for band in bands) < MIN_SHARED_BANDS:
+                elif sum(map(eq, sketches[index * SKETCH:(index + 1) * SKETCH],
+                             sketches[other * SKETCH:(other + 1) * SKETCH])) < agree_at:
                     continue
                 else:
                     self.verified += 1
