@@ -102,8 +102,9 @@ serve-prod: install
 eval-search: install-dev
 	@$(PY) bench/eval_search.py
 
-# Search indexing throughput and query latency on 10,000 generated speeches.
+# Import, indexing throughput, query latency and web-worker memory on N (default 10,000) generated speeches.
 bench-search: install-dev
+bench-search: export BENCH_SPEECHES = $(or $(N),10000)
 	@if [ "$(ES)" = "1" ]; then $(PY) bench/bench_search_es.py; else $(PY) bench/bench_search.py; fi
 
 .PHONY: bench-merchants

@@ -1,6 +1,7 @@
 """Throw-away databases for the search benchmarks (a temp SQLite file or a fresh PostgreSQL database)."""
 
 import os
+import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -19,7 +20,7 @@ def configure(vendor, name):
         os.environ.pop("DATABASE_URL", None)
         os.environ["SQLITE_PATH"] = str(tmp / "db.sqlite3")
         os.environ["PORTAL_VAR_DIR"] = str(tmp)
-        return lambda: None
+        return lambda: shutil.rmtree(tmp, ignore_errors=True)
     import psycopg
 
     db = f"portal_{name}"

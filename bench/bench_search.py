@@ -1,9 +1,10 @@
-"""make bench-search: 10,000 speeches recombined from the corpus's real paragraphs, indexed and queried.
+"""make bench-search [N=10000]: speeches recombined from the corpus's real paragraphs, imported, indexed, queried.
 
 Prints indexing throughput (MB of body text per second, and per CPU-second), query latency p50/p95 through
 the JSON API's code path (segmentation, filters, facets, snippets), the same queries as a raw FTS5
 ``MATCH … ORDER BY bm25 LIMIT 10`` on the same index, and the ratio. SQLite (FTS5) only: the raw
-comparison is an FTS5 statement. Page creation is excluded from the indexing time.
+comparison is an FTS5 statement. The speeches are written as a corpus file and imported with import_speeches
+(bench/bench_import.py: import MB/s, the one-process raw indexing limit, a web worker's peak memory).
 """
 
 import os
@@ -17,6 +18,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 import _db  # noqa: E402
+import bench_import  # noqa: E402
 
 N_SPEECHES = _db.N_SPEECHES
 ROUNDS = 3
@@ -42,15 +44,14 @@ def main():
         from search.backends.sqlite import fts5_expression
         from speeches.search.service import parse_params, search_speeches
 
-        mb, n_paragraphs, seconds = _db.generate_speeches(index)
-        print(f"生成 {N_SPEECHES} 篇讲话（{n_paragraphs} 个真实段落重组），正文 {mb:.1f} MB，"
-              f"建页 {seconds:.1f} s（不计入索引时间）")
+        mb, _file_mb = bench_import.import_generated(index, N_SPEECHES)
 
         cpu0, t0 = cpu_seconds(), time.perf_counter()
         call_command("update_index", verbosity=0)
         wall, cpu = time.perf_counter() - t0, cpu_seconds() - cpu0
         print(f"索引（update_index）：{wall:.1f} s，{mb / wall:.2f} MB/s；每核 {mb / cpu:.2f} MB/CPU·s "
               f"（本机 {os.cpu_count()} 核；分词分给每个核）")
+        bench_import.print_raw_limit(mb / wall)
 
         queries = [q for q, _ in QUERIES] + ["工会 职工", "服务卡 年度", '"工会工作"', "职工 权益 维护"]
         from search.backends.common import IndexEntry
@@ -124,6 +125,8 @@ def main():
         print(f"输入提示（/api/search/suggest/，{len(typed)} 个前缀 × {ROUNDS} 轮，汉字与拼音）："
               f"p50 {_db.percentile(times, 50):.2f} ms，p95 {_db.percentile(times, 95):.2f} ms；"
               f"首次建立前缀索引 {build:.0f} ms")
+        bench_import.catalog_size()
+        bench_import.worker_memory(queries)
     finally:
         drop()
 

@@ -36,6 +36,7 @@ _stop_words = None
 _extra_words = None  # editor-managed words (term, freq) loaded from the database
 _tfidf = None
 _union_set = None
+_pos_tagger = None
 VERSION_CHECK_SECONDS = 5  # how often a process asks the cache whether editors changed the dictionary
 _loaded_version = None
 _version_checked_at = 0.0
@@ -146,20 +147,31 @@ def _engine():
 def reload(version=None):
     """Forget everything loaded so the next call re-reads dictionaries (after editors change words)."""
     global _tokenizer, _engine_instance, _synonyms, _stop_words, _extra_words, _tfidf, _loaded_version, _union_set
+    global _pos_tagger
     with _lock:
         _tokenizer = _engine_instance = _synonyms = _stop_words = _extra_words = _tfidf = _union_set = None
+        _pos_tagger = None
         if version is not None:
             _loaded_version = version
     _subwords.cache_clear()
     _compound_parts.cache_clear()
 
 
+def _pos_tokenizer():
+    """The process-wide POS tagger (building one reads the whole dictionary: about a second)."""
+    global _pos_tagger
+    if _pos_tagger is None:
+        with _lock:
+            if _pos_tagger is None:
+                import jieba.posseg
+
+                _pos_tagger = jieba.posseg.POSTokenizer(tokenizer())
+    return _pos_tagger
+
+
 def place_names(text):
     """Place names (jieba POS tag ``ns``) in order of appearance."""
-    import jieba.posseg
-
-    tagger = jieba.posseg.POSTokenizer(tokenizer())
-    return [pair.word for pair in tagger.cut(text) if pair.flag == "ns"]
+    return [pair.word for pair in _pos_tokenizer().cut(text) if pair.flag == "ns"]
 
 
 def synonyms():
@@ -490,11 +502,10 @@ def _tfidf_extractor():
         with _lock:
             if _tfidf is None:
                 import jieba.analyse
-                import jieba.posseg
 
                 extractor = jieba.analyse.TFIDF()
                 extractor.tokenizer = tokenizer()
-                extractor.postokenizer = jieba.posseg.POSTokenizer(tokenizer())
+                extractor.postokenizer = _pos_tokenizer()
                 extractor.stop_words = set(extractor.stop_words) | set(stop_words())
                 _tfidf = extractor
     return _tfidf

@@ -3,12 +3,21 @@
 The format: a promo line, then entries that each start with a heading line
 ``工会工作会议讲话内容篇一`` … and hold one or more speeches with site boilerplate,
 pagination debris and broken lines. See corpus/README.md.
+
+Files are read twice, one entry at a time: a first pass checks the whole file and keeps a compact fingerprint
+of each speech (paragraph hashes, a MinHash sketch), duplicates are found from indexes over those, and the
+second pass yields the speeches to import. Only the few duplicate candidates are read a third time.
 """
 
 import re
+from array import array
+from collections import OrderedDict
 from dataclasses import dataclass, field
+from itertools import chain, repeat
+from operator import eq
+from pathlib import Path
 
-ENTRY_HEADING = re.compile(r"^工会工作会议讲话内容篇([一二三四五六七八九十百〇零]+)\s*$")
+ENTRY_HEADING = re.compile(r"^工会工作会议讲话内容篇([一二三四五六七八九十百千万〇零]+)\s*$")
 ADDRESS_LINE = re.compile(r"^【本文地址[:：].*】$")
 PAGINATION = re.compile(r"^(共|页|页[,，]当前第。?|当前第.*页|[\d\s]{1,12})$")
 PROMO_FRAGMENTS = {"讲话稿。", "材料讲话,仅供参考。", "材料讲话，仅供参考。"}
@@ -156,17 +165,18 @@ class ParseResult:
 
 def chinese_number(text: str) -> int:
     digits = {"〇": 0, "零": 0, "一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
-    total, current = 0, 0
+    units = {"十": 10, "百": 100, "千": 1000}
+    total, section, current = 0, 0, 0
     for char in text:
         if char in digits:
             current = digits[char]
-        elif char == "十":
-            total += (current or 1) * 10
+        elif char in units:
+            section += (current or 1) * units[char]
             current = 0
-        elif char == "百":
-            total += (current or 1) * 100
-            current = 0
-    return total + current
+        elif char == "万":
+            total += ((section + current) or 1) * 10000
+            section = current = 0
+    return total + section + current
 
 
 def decode(raw: bytes) -> str:
@@ -180,9 +190,12 @@ def decode(raw: bytes) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
+_NOT_CONTENT = re.compile(rf"[^{CJK}0-9A-Za-z]")
+
+
 def normalise(text: str) -> str:
     """Characters that carry content: CJK, letters and digits (punctuation differences ignored)."""
-    return re.sub(rf"[^{CJK}0-9A-Za-z]", "", text)
+    return _NOT_CONTENT.sub("", text)
 
 
 def shingles(text: str, size: int = 5) -> set:
@@ -190,10 +203,15 @@ def shingles(text: str, size: int = 5) -> set:
     return {norm[i : i + size] for i in range(max(len(norm) - size + 1, 1))}
 
 
+_DOUBLE_HYPHEN = re.compile(rf"(?<=[{CJK}])--(?=[{CJK}])")
+_HYPHEN = re.compile(rf"(?<=[{CJK}])-(?=[{CJK}])")
+_INNER_SPACE = re.compile(rf"(?<=[{CJK}])[ \t\u3000]+(?=[{CJK}])")
+
+
 def clean_inline(text: str) -> str:
-    text = re.sub(rf"(?<=[{CJK}])--(?=[{CJK}])", "——", text)
-    text = re.sub(rf"(?<=[{CJK}])-(?=[{CJK}])", "", text)
-    text = re.sub(rf"(?<=[{CJK}])[ \t\u3000]+(?=[{CJK}])", "", text)
+    if "-" in text:
+        text = _HYPHEN.sub("", _DOUBLE_HYPHEN.sub("——", text))
+    text = _INNER_SPACE.sub("", text)
     return text.strip(" \t\u3000")
 
 
@@ -379,98 +397,428 @@ def find_topics(text):
     return [topic for _, topic in counts[:MAX_TOPICS]]
 
 
-def remove_contained(speeches, duplicates, warnings):
-    """If a whole speech appears as a run of paragraphs inside another, keep it once:
-    cut the run out of the larger one (the corpus appends 篇十七 to 篇十一)."""
-    for small in speeches:
-        small_norm = [normalise(p.text) for p in small.paragraphs]
-        if len(small_norm) < 2:
-            continue
-        for big in speeches:
-            if big is small or len(big.paragraphs) <= len(small.paragraphs):
-                continue
-            big_norm = [normalise(p.text) for p in big.paragraphs]
-            n = len(small_norm)
-            for start in range(len(big_norm) - n + 1):
-                if big_norm[start : start + n] == small_norm:
-                    run = big.paragraphs[start : start + n]
-                    chars = sum(len(p.text) for p in run)
-                    del big.paragraphs[start : start + n]
-                    warnings.append(
-                        Notice(
-                            run[0].line,
-                            f"{big.label} 第{run[0].line}–{run[-1].line}行（{chars}字）与 {small.label} 全文相同，"
-                            f"已从{big.label}中移除，只作为{small.label}导入一次",
-                        )
-                    )
-                    duplicates.append(Duplicate(big.label, small.label, 1.0, run[0].line, "contained"))
-                    break
-
-
 def jaccard(a: set, b: set) -> float:
     return len(a & b) / len(a | b) if a and b else 0.0
 
 
-def parse_corpus(text: str, threshold: float = 0.85) -> ParseResult:
-    lines = text.split("\n")
-    entries, preamble = split_entries(lines)
-    if not entries:
-        raise CorpusFormatError("未找到讲话分篇标题（如“工会工作会议讲话内容篇一”），文件格式不符")
-    warnings = [Notice(n, "站点推广文字，不属于任何讲话，已忽略") for n in preamble]
-    seen_numbers = {}
-    speeches = []
-    removed_total = 0
-    for entry in entries:
-        if entry["number"] in seen_numbers:
-            raise CorpusFormatError(
-                f"分篇标题“篇{entry['number']}”重复（第{seen_numbers[entry['number']]}行已出现）", entry["line"]
-            )
-        seen_numbers[entry["number"]] = entry["line"]
-        paragraphs, removed = clean_entry(entry, warnings)
-        removed_total += removed
-        if not any(not SALUTATION.match(p.text) for p in paragraphs):
-            raise CorpusFormatError(f"篇{entry['number']}没有正文", entry["line"])
-        parts = split_speeches(paragraphs)
-        for index, part in enumerate(parts, 1):
-            speech = ParsedSpeech(
-                number=entry["number"],
-                part=index,
-                paragraphs=part,
-                start_line=part[0].line,
-                end_line=part[-1].line,
-                parts_in_entry=len(parts),
-            )
-            speeches.append(speech)
-        if len(parts) > 1:
-            warnings.append(Notice(entry["line"], f"篇{entry['number']}包含{len(parts)}篇讲话，已拆分"))
 
-    duplicates = []
-    remove_contained(speeches, duplicates, warnings)
+# --- reading: one line at a time from a file, or from a decoded string --------------------------------------
 
-    kept = []
-    signatures = []
-    for speech in speeches:
-        if not speech.paragraphs:
+BOM = b"\xef\xbb\xbf"
+
+
+class TextLines:
+    """Lines of a decoded text; a position is a line index."""
+
+    size = None
+
+    def __init__(self, text):
+        self._lines = text.split("\n")
+
+    def read(self, pos=None):
+        for index in range(pos or 0, len(self._lines)):
+            yield index + 1, self._lines[index], index
+
+    def changed(self):
+        return False
+
+
+class FileLines:
+    """Lines of a UTF-8 file, decoded one at a time with the same rules as decode(); a position is
+    (byte offset, number of its first line)."""
+
+    def __init__(self, path):
+        self.path = Path(path)
+        try:
+            stat = self.path.stat()
+        except OSError as exc:
+            raise CorpusFormatError(f"无法读取文件 {path}：{exc.strerror}") from exc
+        self.size, self._stamp = stat.st_size, (stat.st_size, stat.st_mtime_ns)
+        self.offset = 0  # bytes read so far by the current read()
+
+    def changed(self):
+        try:
+            stat = self.path.stat()
+        except OSError:
+            return True
+        return (stat.st_size, stat.st_mtime_ns) != self._stamp
+
+    def read(self, pos=None):
+        offset, number = pos or (0, 1)
+        try:
+            handle = open(self.path, "rb")
+        except OSError as exc:
+            raise CorpusFormatError(f"无法读取文件 {self.path}：{exc.strerror}") from exc
+        with handle:
+            handle.seek(offset)
+            for raw in handle:
+                start = offset
+                offset += len(raw)
+                self.offset = offset
+                if start == 0 and raw.startswith(BOM):
+                    raw = raw[len(BOM):]
+                if b"\x00" in raw:
+                    raise CorpusFormatError("文件包含空字节，不是文本文件", number)
+                try:
+                    text = raw.decode("utf-8")
+                except UnicodeDecodeError as exc:
+                    line = number + raw[: exc.start].count(b"\r")
+                    raise CorpusFormatError("文件不是 UTF-8 编码的文本", line) from exc
+                if text.endswith("\n"):
+                    text = text[:-1]
+                if text.endswith("\r"):
+                    text = text[:-1]
+                first = number
+                for piece in text.split("\r"):
+                    yield number, piece, (start, first)
+                    number += 1
+
+
+def read_entries(source, preamble=None, pos=None, first_line=None):
+    """Entries (dicts as split_entries makes them, plus "pos") in file order, each yielded once it is complete.
+    With first_line, only the entry whose heading is on that line."""
+    current = None
+    for number, line, here in source.read(pos):
+        if first_line is not None and number < first_line:
             continue
-        sig = shingles(speech.text)
-        match = None
-        for other, other_sig in zip(kept, signatures, strict=True):
-            similarity = jaccard(sig, other_sig)
-            if similarity >= threshold:
-                match = (other, similarity)
-                break
+        match = ENTRY_HEADING.match(line.strip())
         if match:
-            duplicates.append(Duplicate(speech.label, match[0].label, match[1], speech.start_line))
-            continue
-        kept.append(speech)
-        signatures.append(sig)
+            if current is not None:
+                yield current
+                if first_line is not None:
+                    return
+            current = {"number": match.group(1), "line": number, "lines": [], "pos": here}
+        elif current is None:
+            if line.strip() and preamble is not None:
+                preamble.append(number)
+        else:
+            current["lines"].append((number, line))
+    if current is not None:
+        yield current
 
-    for speech in kept:
-        speech.blocks = build_blocks(speech.paragraphs)
-        speech.meeting = find_meeting(speech.paragraphs)
-        speech.org_level = find_level(speech.meeting)
-        speech.region = find_region([p.text for p in speech.paragraphs if not SALUTATION.match(p.text)][:2])
-        speech.date = find_date(speech.paragraphs)
-        speech.topics = find_topics(speech.text)
-        speech.title = f"在{speech.meeting}上的讲话" if speech.meeting else f"工会工作会议讲话（{speech.label}）"
-    return ParseResult(kept, duplicates, warnings, removed_total)
+
+def entry_hash(entry):
+    return hash((entry["line"], *entry["lines"]))
+
+
+def entry_speeches(entry, warnings):
+    """The speeches of one entry, before duplicate detection."""
+    paragraphs, removed = clean_entry(entry, warnings)
+    if not any(not SALUTATION.match(p.text) for p in paragraphs):
+        raise CorpusFormatError(f"篇{entry['number']}没有正文", entry["line"])
+    parts = split_speeches(paragraphs)
+    if len(parts) > 1:
+        warnings.append(Notice(entry["line"], f"篇{entry['number']}包含{len(parts)}篇讲话，已拆分"))
+    speeches = [
+        ParsedSpeech(number=entry["number"], part=index, paragraphs=part, start_line=part[0].line,
+                     end_line=part[-1].line, parts_in_entry=len(parts))
+        for index, part in enumerate(parts, 1)
+    ]
+    return speeches, removed
+
+
+def finish(speech):
+    """Blocks and metadata of a speech that will be imported."""
+    speech.blocks = build_blocks(speech.paragraphs)
+    speech.meeting = find_meeting(speech.paragraphs)
+    speech.org_level = find_level(speech.meeting)
+    speech.region = find_region([p.text for p in speech.paragraphs if not SALUTATION.match(p.text)][:2])
+    speech.date = find_date(speech.paragraphs)
+    speech.topics = find_topics(speech.text)
+    speech.title = f"在{speech.meeting}上的讲话" if speech.meeting else f"工会工作会议讲话（{speech.label}）"
+    return speech
+
+
+# --- fingerprints and duplicate detection --------------------------------------------------------------------
+
+SHINGLE = 5
+# LSH: 40 bands of 5 sketch values. A pair with Jaccard similarity 0.85 shares a band with probability
+# > 1 - 1e-10; of the pairs that do, only those whose sketches agree in ESTIMATE_AT of their 200 values are
+# compared exactly (a pair at 0.85 agrees in fewer with probability < 1e-6; unrelated speeches sharing a
+# paragraph or two, common in real archives, almost never get that far).
+BANDS, ROWS, ESTIMATE_AT = 40, 5, 0.7
+SKETCH = BANDS * ROWS
+SAMPLE_ABOVE = 800  # shingles
+VERIFY_CACHE = 64  # shingle sets kept while candidates are checked (about 170 KB each)
+
+
+def shingle_set(norm):
+    """The 5-character shingles of a normalised text, as shingles() makes them."""
+    if len(norm) <= SHINGLE:
+        return {norm}
+    return set(map(norm.__getitem__, map(slice, range(len(norm) - SHINGLE + 1), range(SHINGLE, len(norm) + 1))))
+
+
+def band_keys(norm):
+    """One-permutation MinHash of the shingles (the least hash in each of SKETCH buckets, empty buckets filled
+    from the next one), hashed in BANDS bands of ROWS. Long texts are sketched from the quarter of their shingles
+    whose hash has two given bits clear: the similarity of those samples follows the whole texts' closely."""
+    hashes = list(map(hash, shingle_set(norm)))
+    if len(hashes) > SAMPLE_ABOVE:
+        hashes = [h for h in hashes if not h >> 40 & 3]  # a quarter, the same shingles in every speech
+    hashes.sort(reverse=True)
+    least = dict(zip(map(SKETCH.__rmod__, hashes), hashes, strict=True))  # smaller hashes come later and win
+    values = list(map(least.get, range(SKETCH), repeat(None)))
+    if len(least) < SKETCH:
+        carry = next(v for v in chain(values, values) if v is not None)
+        for index in range(SKETCH - 1, -1, -1):
+            if values[index] is None:
+                values[index] = carry
+            else:
+                carry = values[index]
+    keys = [hash(tuple(values[start:start + ROWS])) for start in range(0, SKETCH, ROWS)]
+    return keys, array("H", (value & 0xFFFF for value in values))
+
+
+class SpeechPrint:
+    """What the first pass keeps of a speech: where it is, its paragraphs' hashes, lines and sizes."""
+
+    __slots__ = ("index", "number", "part", "parts_in_entry", "start_line", "end_line", "entry_line", "pos",
+                 "entry_hash", "count", "hashes", "lines", "sizes", "keep", "text_hash", "duplicate")
+
+    def __init__(self, index, speech, entry, norms):
+        self.index = index
+        self.number, self.part, self.parts_in_entry = speech.number, speech.part, speech.parts_in_entry
+        self.start_line, self.end_line = speech.start_line, speech.end_line
+        self.entry_line, self.pos, self.entry_hash = entry["line"], entry["pos"], entry_hash(entry)
+        self.count = len(speech.paragraphs)
+        self.hashes = array("q", map(hash, norms))
+        self.lines = array("l", (p.line for p in speech.paragraphs))
+        self.sizes = array("l", (len(p.text) for p in speech.paragraphs))
+        self.keep = None  # original positions of the paragraphs left after a contained speech was cut out
+        self.text_hash = hash("".join(norms))
+        self.duplicate = False
+
+    label = ParsedSpeech.label
+
+
+def _pair_keys(hashes):
+    return {hash((hashes[i], hashes[i + 1])) for i in range(len(hashes) - 1)}
+
+
+class CorpusScan:
+    """The first pass over a corpus (raises CorpusFormatError on the first problem, with its line), the
+    duplicates found, and speeches() for the second pass."""
+
+    def __init__(self, source, threshold=0.85, progress=None):
+        self.source, self.threshold = source, threshold
+        self.warnings, self.duplicates, self.prints = [], [], []
+        self.removed_lines = 0
+        self.paragraphs = 0  # paragraphs normalised in the first pass
+        self.rereads = 0  # speeches read again to check a duplicate candidate or after a cut
+        self.renormalised = 0  # paragraphs of those, normalised again
+        self.verified = 0  # candidate pairs compared shingle by shingle
+        self._bands = [array("q") for _ in range(BANDS + 1)]  # the last one holds the whole text's hash
+        self._sketches = array("H")  # SKETCH values (16 bits of each) per speech
+        self._first_pass(progress)
+        self._remove_contained()
+        self._remove_near_duplicates()
+        self.total = sum(1 for p in self.prints if p.hashes and not p.duplicate)
+
+    # first pass ------------------------------------------------------------------------------------------------
+
+    def _first_pass(self, progress):
+        preamble, seen = [], {}
+        for entry in read_entries(self.source, preamble):
+            if entry["number"] in seen:
+                raise CorpusFormatError(
+                    f"分篇标题“篇{entry['number']}”重复（第{seen[entry['number']]}行已出现）", entry["line"]
+                )
+            seen[entry["number"]] = entry["line"]
+            if len(seen) == 1:
+                self.warnings += [Notice(n, "站点推广文字，不属于任何讲话，已忽略") for n in preamble]
+            speeches, removed = entry_speeches(entry, self.warnings)
+            self.removed_lines += removed
+            for speech in speeches:
+                norms = [normalise(p.text) for p in speech.paragraphs]
+                self.paragraphs += len(norms)
+                fingerprint = SpeechPrint(len(self.prints), speech, entry, norms)
+                self.prints.append(fingerprint)
+                self._store_bands(fingerprint.index, "".join(norms))
+                if progress and len(self.prints) % 1000 == 0:
+                    progress(len(self.prints), getattr(self.source, "offset", None))
+        if not seen:
+            raise CorpusFormatError("未找到讲话分篇标题（如“工会工作会议讲话内容篇一”），文件格式不符")
+
+    def _store_bands(self, index, norm):
+        keys, sketch = band_keys(norm)
+        for band, key in zip(self._bands, [*keys, hash(norm)], strict=True):
+            if index < len(band):
+                band[index] = key
+            else:
+                band.append(key)
+        if index * SKETCH < len(self._sketches):
+            self._sketches[index * SKETCH:(index + 1) * SKETCH] = sketch
+        else:
+            self._sketches.extend(sketch)
+
+    # re-reading one speech -------------------------------------------------------------------------------------
+
+    def _paragraphs(self, fingerprint):
+        """The speech's paragraphs as they are now (after any cut), read again from the source."""
+        self.rereads += 1
+        entry = next(read_entries(self.source, pos=fingerprint.pos, first_line=fingerprint.entry_line))
+        speeches, _removed = entry_speeches(entry, [])
+        paragraphs = speeches[fingerprint.part - 1].paragraphs
+        if fingerprint.keep is not None:
+            paragraphs = [paragraphs[k] for k in fingerprint.keep]
+        return paragraphs
+
+    def _norm(self, fingerprint):
+        paragraphs = self._paragraphs(fingerprint)
+        self.renormalised += len(paragraphs)
+        return "".join(normalise(p.text) for p in paragraphs)
+
+    # contained speeches: an index of consecutive paragraph pairs -------------------------------------------
+
+    def _remove_contained(self):
+        """If a whole speech appears as a run of paragraphs inside another, keep it once: cut the run out of the
+        larger one (the corpus appends 篇十七 to 篇十一). The same speeches in the same order as comparing every
+        speech with every other; only speeches sharing the smaller one's rarest paragraph pair are compared."""
+        postings = {}
+
+        def add(index, keys):
+            for key in keys:
+                postings.setdefault(key, []).append(index)
+
+        def remove(index, keys):
+            for key in keys:
+                postings[key].remove(index)
+
+        for fingerprint in self.prints:
+            if len(fingerprint.hashes) >= 3:  # a larger speech has at least one paragraph more than 2
+                add(fingerprint.index, _pair_keys(fingerprint.hashes))
+        for small in self.prints:
+            n = len(small.hashes)
+            if n < 2:
+                continue
+            lists = [postings.get(key) for key in _pair_keys(small.hashes)]
+            if not all(lists):
+                continue
+            for index in sorted(min(lists, key=len)):
+                big = self.prints[index]
+                if big is small or len(big.hashes) <= n:
+                    continue
+                for start in range(len(big.hashes) - n + 1):
+                    if big.hashes[start] == small.hashes[0] and big.hashes[start:start + n] == small.hashes:
+                        before = _pair_keys(big.hashes)
+                        self._cut(big, small, start, n)
+                        after = _pair_keys(big.hashes) if len(big.hashes) >= 3 else set()
+                        remove(big.index, before - after)
+                        add(big.index, after - before)
+                        break
+
+    def _cut(self, big, small, start, n):
+        first, last = big.lines[start], big.lines[start + n - 1]
+        chars = sum(big.sizes[start:start + n])
+        if big.keep is None:
+            big.keep = list(range(big.count))
+        for column in (big.hashes, big.lines, big.sizes, big.keep):
+            del column[start:start + n]
+        self.warnings.append(
+            Notice(first, f"{big.label} 第{first}–{last}行（{chars}字）与 {small.label} 全文相同，"
+                          f"已从{big.label}中移除，只作为{small.label}导入一次")
+        )
+        self.duplicates.append(Duplicate(big.label, small.label, 1.0, first, "contained"))
+
+    # near duplicates: MinHash bands, then the exact Jaccard of the candidates -----------------------------
+
+    def _remove_near_duplicates(self):
+        """Each speech is a duplicate of the first earlier kept speech whose shingles have Jaccard similarity
+        >= threshold (as comparing with every kept speech does); only speeches sharing a band are compared."""
+        for fingerprint in self.prints:
+            if fingerprint.keep is not None and fingerprint.hashes:
+                self._store_bands(fingerprint.index, self._norm(fingerprint))
+        groups, member_of = [], {}
+        live = [bool(p.hashes) for p in self.prints]
+        for band in self._bands:
+            order = sorted((i for i in range(len(band)) if live[i]), key=band.__getitem__)
+            start = 0
+            for end in range(1, len(order) + 1):
+                if end == len(order) or band[order[end]] != band[order[start]]:
+                    if end - start > 1:
+                        for i in order[start:end]:
+                            member_of.setdefault(i, []).append(len(groups))
+                        groups.append([])  # kept members, filled in file order below
+                    start = end
+        text_hash, sketches = self._bands[-1], self._sketches
+        agree_at = ESTIMATE_AT * SKETCH
+        cache = OrderedDict()
+
+        def shingles_of(index):
+            found = cache.get(index)
+            if found is None:
+                found = cache[index] = shingle_set(self._norm(self.prints[index]))
+                if len(cache) > VERIFY_CACHE:
+                    cache.popitem(last=False)
+            else:
+                cache.move_to_end(index)
+            return found
+
+        for index in sorted(member_of):
+            fingerprint = self.prints[index]
+            match = None
+            for other in sorted(set(chain.from_iterable(groups[g] for g in member_of[index]))):
+                if text_hash[other] == text_hash[index]:
+                    similarity = 1.0
+                elif sum(map(eq, sketches[index * SKETCH:(index + 1) * SKETCH],
+                             sketches[other * SKETCH:(other + 1) * SKETCH])) < agree_at:
+                    continue
+                else:
+                    self.verified += 1
+                    similarity = jaccard(shingles_of(index), shingles_of(other))
+                if similarity >= self.threshold:
+                    match = (other, similarity)
+                    break
+            if match:
+                fingerprint.duplicate = True
+                original = self.prints[match[0]]
+                self.duplicates.append(Duplicate(fingerprint.label, original.label, match[1], fingerprint.start_line))
+            else:
+                for g in member_of[index]:
+                    groups[g].append(index)
+
+    # second pass -----------------------------------------------------------------------------------------------
+
+    def speeches(self):
+        """The speeches to import, in file order, with blocks and metadata; one entry in memory at a time."""
+        if self.source.changed():
+            raise CorpusFormatError("文件在检查之后被改动过，请重新导入")
+        prints = iter(self.prints)
+        changed = "文件在导入过程中被改动过，请重新导入"
+        entries = read_entries(self.source)
+        while True:
+            try:
+                entry = next(entries, None)
+                speeches = entry_speeches(entry, [])[0] if entry is not None else []
+            except CorpusFormatError as exc:  # the first pass found none: the file is not the one checked
+                raise CorpusFormatError(f"{changed}（{exc}）") from exc
+            if entry is None:
+                if next(prints, None) is not None:
+                    raise CorpusFormatError(changed)
+                return
+            check = entry_hash(entry)
+            for speech in speeches:
+                fingerprint = next(prints, None)
+                if fingerprint is None or fingerprint.entry_hash != check:
+                    raise CorpusFormatError(changed, speech.start_line)
+                if fingerprint.duplicate:
+                    continue
+                if fingerprint.keep is not None:
+                    speech.paragraphs = [speech.paragraphs[k] for k in fingerprint.keep]
+                if speech.paragraphs:
+                    yield finish(speech)
+
+
+def scan_corpus(source, threshold=0.85, progress=None) -> CorpusScan:
+    """First pass over a corpus file path, or over decoded text."""
+    if isinstance(source, str):
+        source = TextLines(source)
+    elif isinstance(source, Path):
+        source = FileLines(source)
+    return CorpusScan(source, threshold, progress)
+
+
+def parse_corpus(text: str, threshold: float = 0.85) -> ParseResult:
+    scan = scan_corpus(TextLines(text), threshold)
+    return ParseResult(list(scan.speeches()), scan.duplicates, scan.warnings, scan.removed_lines)
