@@ -52,7 +52,8 @@ def check_errors():
 
 
 def run_manage(tmp_path, *args, **env):
-    dropped = {"SECRET_KEY", "DATABASE_URL", "ENROLMENT_KEY", "ENROLMENT_KEYS", "ENROLMENT_HASH_KEY", "LOCAL_HTTP"}
+    dropped = {"SECRET_KEY", "DATABASE_URL", "ENROLMENT_KEY", "ENROLMENT_KEYS", "ENROLMENT_HASH_KEY", "LOCAL_HTTP",
+               "DJANGO_ALLOW_ASYNC_UNSAFE"}  # browser tests set it in this process
     environment = {k: v for k, v in os.environ.items() if k not in dropped}
     # a mail backend named, as production requires; these tests are about the keys
     environment.update(PORTAL_VAR_DIR=str(tmp_path), EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend",
