@@ -120,6 +120,8 @@ OFFICIAL = [
     "这次会议的主要任务是，总结今年全市工会工作，部署明年任务。",
     "一、今年工作回顾",
     "全年为困难职工发放帮扶资金两千万元，职工医疗互助参保人数增长一成。",
+    ("table", [["项目", "人数"], ["职工医疗互助", "12000"]]),
+    ("image",),
     "二、明年主要任务",
     "明年要扩大工资集体协商覆盖面，办好职工服务中心。",
 ]
@@ -161,7 +163,16 @@ def test_word_document_and_zipped_folder_become_drafts(site_on_live_server, spee
     draft = SpeechPage.objects.get(title="在全市工会工作会议上的讲话")
     assert not draft.live and draft.speaker.name == "王秀兰" and str(draft.date_delivered) == "2023-12-28"
     assert draft.meeting == "全市工会工作会议" and draft.get_latest_revision().user.username == "bianji"
-    assert page.locator("main").get_by_text("在全市工会工作会议上的讲话").count()  # listed in the explorer
+    assert draft.slug == "zai-quanshi-gonghui-gongzuo-huiyi-shang"  # pinyin, as the page editor makes it
+    # the draft, with its headings, table and picture, goes through the page editor into the workflow
+    page.locator("main").get_by_role("link", name="在全市工会工作会议上的讲话").first.click()
+    page.wait_for_url(f"**/admin/pages/{draft.pk}/edit/")
+    open_action_menu(page)
+    with page.expect_navigation():
+        page.locator("button[name=action-submit]").click()
+    assert "提交进行审核" in page.locator(".messages").inner_text()
+    draft.refresh_from_db()
+    assert draft.current_workflow_state.status == "in_progress" and not draft.live
 
     bundle = tmp_path / "2023年讲话.zip"
     bundle.write_bytes(windows_zip({

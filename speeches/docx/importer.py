@@ -220,9 +220,12 @@ def find_speaker(meta):
 
 
 def _unique_slug(parent, title):
+    """A short pinyin slug, as the page editor gives (search.slugs), with -2, -3 … when a sibling has it."""
     from wagtail.models import Page
 
-    base = slugify(title, allow_unicode=True)[:60].strip("-") or "speech"
+    from search.slugs import pinyin_slug
+
+    base = pinyin_slug(title) or slugify(title)[:40].strip("-") or "speech"
     slug, n = base, 1
     siblings = Page.objects.child_of(parent)
     while siblings.filter(slug=slug).exists():

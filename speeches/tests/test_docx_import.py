@@ -79,6 +79,14 @@ def test_confirmed_preview_becomes_a_draft_awaiting_review(speech_index, admin_u
     assert not SpeechPage.objects.live().exists()
 
 
+def test_drafts_get_pinyin_slugs_like_pages_made_in_the_editor(speech_index):
+    [preview] = preview_uploads([Upload("讲话.docx", docx())])
+    first, second = create_draft(preview, speech_index), create_draft(preview, speech_index)
+    assert first.slug == "zai-quanshi-gonghui-gongzuo-huiyi-shang" and second.slug == f"{first.slug}-2"
+    [untitled] = preview_uploads([Upload("2024.docx", docx(SPEECH[3:]))])
+    assert create_draft(untitled, speech_index).slug == "2024"
+
+
 def test_speaker_snippet_is_reused(speech_index):
     existing = Speaker.objects.create(name="张三", post="主席", organisation="市总工会")
     [preview] = preview_uploads([Upload("讲话.docx", docx())])
