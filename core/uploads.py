@@ -5,9 +5,11 @@ first from the declared sizes, then by decompressing every member once through a
 sizes can lie). With ``max_xml_elements`` the same pass feeds every XML member to expat: the tree a library
 later builds costs memory per element, so the elements are counted, and DTDs are refused. ``read_member``
 reads one member under the same cap. Refusals are ``UploadRejected`` with a Chinese message for the editor.
+``member_name`` reads a member's name as its maker wrote it (GBK from Chinese Windows, UTF-8 from macOS).
 """
 
 import io
+import struct
 import zipfile
 import zlib
 from xml.parsers import expat
@@ -62,6 +64,81 @@ def open_zip(file, what="压缩包"):
         return zipfile.ZipFile(file)
     except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
         raise UploadRejected(f"{what}已损坏，无法打开") from exc
+
+
+UTF8_FLAG = 0x800
+UNICODE_PATH_EXTRA = 0x7075
+# What Chinese file names are made of. GBK bytes that happen to be valid UTF-8 (一 is D2 BB, "һ" in UTF-8)
+# decode to other characters, so a flagless name is read as UTF-8 only when every character is one of these.
+NAME_RANGES = ((0x2000, 0x206F), (0x2E80, 0x9FFF), (0xF900, 0xFAFF), (0xFE30, 0xFE4F), (0xFF00, 0xFFEF))
+# Files the system leaves in a compressed folder (compared in lower case); "__MACOSX/" and "._*" are macOS's.
+SYSTEM_FILES = {"thumbs.db", "ehthumbs.db", "desktop.ini", ".ds_store"}
+
+
+def _name_like(text):
+    return all(char.isascii() or any(low <= ord(char) <= high for low, high in NAME_RANGES) for char in text)
+
+
+def _unicode_path(info, raw):
+    """The UTF-8 name of an Info-ZIP Unicode Path extra field (WinRAR and others), if it matches the header's."""
+    extra, at = info.extra or b"", 0
+    while at + 4 <= len(extra):
+        kind, size = struct.unpack_from("<HH", extra, at)
+        body = extra[at + 4:at + 4 + size]
+        at += 4 + size
+        if kind == UNICODE_PATH_EXTRA and len(body) > 5 and body[0] == 1:
+            if struct.unpack_from("<L", body, 1)[0] == zlib.crc32(raw):
+                try:
+                    return body[5:].decode("utf-8")
+                except UnicodeDecodeError:
+                    return None
+    return None
+
+
+def member_name(info):
+    """A member's name as its maker meant it, with "/" between folders.
+
+    Without the UTF-8 flag (bit 11) zipfile reads the name as cp437; Windows "compressed folders" write the
+    system code page there (GBK on Chinese Windows) and macOS writes UTF-8, so the cp437 bytes are read again
+    as UTF-8 (only when that gives name-like characters) or GB18030; when neither fits, zipfile's reading stays.
+    """
+    name = info.filename
+    if not info.flag_bits & UTF8_FLAG and not name.isascii():
+        try:
+            raw = name.encode("cp437")
+        except UnicodeEncodeError:  # the archive was opened with another metadata_encoding
+            raw = None
+        if raw is not None:
+            name = _unicode_path(info, raw) or _decode_name(raw) or name
+    return name.replace("\\", "/")
+
+
+def _decode_name(raw):
+    try:
+        text = raw.decode("utf-8")
+        if _name_like(text):
+            return text
+    except UnicodeDecodeError:
+        pass
+    for encoding in ("gb18030", "utf-8"):
+        try:
+            return raw.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    return None
+
+
+def member_parts(name):
+    """(folders, file name) of a member name; empty, "." and ".." parts are dropped."""
+    parts = [part for part in name.split("/") if part not in ("", ".", "..")]
+    return parts[:-1], (parts[-1] if parts else "")
+
+
+def is_system_file(name):
+    """What an operating system adds to a compressed folder: __MACOSX/, ._ files, Thumbs.db, desktop.ini, …"""
+    folders, base = member_parts(name)
+    return (any(folder.lower() == "__macosx" for folder in folders) or base.startswith("._")
+            or base.lower() in SYSTEM_FILES)
 
 
 def _limit(max_member_size, name):

@@ -55,7 +55,7 @@ def _stage(user, uploads):
     for index, upload in enumerate(uploads):
         if upload.data is not None and not upload.error:
             staging.write(folder / f"{index:03d}.docx", upload.data)
-        manifest["files"].append({"name": upload.name, "error": upload.error})
+        manifest["files"].append({"name": upload.name, "error": upload.error, "folder": upload.folder})
     staging.write(folder / "manifest.json", json.dumps(manifest, ensure_ascii=False).encode("utf-8"))
     return token
 
@@ -73,7 +73,8 @@ def _unstage(user, token):
     uploads = []
     for index, entry in enumerate(manifest["files"]):
         path = folder / f"{index:03d}.docx"
-        uploads.append(Upload(entry["name"], path.read_bytes() if path.exists() else None, entry["error"]))
+        uploads.append(Upload(entry["name"], path.read_bytes() if path.exists() else None, entry["error"],
+                              entry.get("folder", "")))
     return uploads
 
 
@@ -111,7 +112,7 @@ def docx_import(request):
             continue
         uploads += expand(name, uploaded.read(), batch)
     previews = preview_uploads(uploads)
-    token = _stage(request.user, [Upload(p.name, p.data, p.error) for p in previews])
+    token = _stage(request.user, [Upload(p.name, p.data, p.error, p.folder) for p in previews])
     ok = [p for p in previews if p.ok]
     return render(request, "speeches/admin/docx_preview.html", {
         **context, "previews": previews, "token": token, "ok_count": len(ok),

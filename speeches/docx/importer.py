@@ -8,7 +8,16 @@ from django.db import transaction
 from django.utils.html import escape
 from django.utils.text import slugify
 
-from core.uploads import MB, UploadRejected, check_zip, read_member, size_text
+from core.uploads import (
+    MB,
+    UploadRejected,
+    check_zip,
+    is_system_file,
+    member_name,
+    member_parts,
+    read_member,
+    size_text,
+)
 from speeches.docx.duplicates import ArchiveIndex
 from speeches.docx.errors import DocxImportError
 from speeches.docx.parse import parse_docx
@@ -16,7 +25,8 @@ from speeches.docx.reader import max_bytes
 from speeches.docx.topics import existing_topics, suggest_topics
 
 logger = logging.getLogger(__name__)
-# A .zip of Word documents: entries (macOS adds one "__MACOSX" entry per file), documents, bytes once expanded.
+# A .zip of Word documents (a compressed folder, subfolders too): entries (folders and the "__MACOSX" entries
+# macOS adds count), documents, bytes once expanded.
 ZIP_MAX_MEMBERS = 300
 ZIP_MAX_DOCUMENTS = 100
 ZIP_MAX_TOTAL = 100 * MB
@@ -25,15 +35,14 @@ ZIP_MAX_RATIO = 100
 MAX_BATCH_FILES = 100
 MAX_BATCH_BYTES = 100 * MB
 MAX_BATCH_CHARS = 1_000_000
-NESTED = "位于压缩包的子文件夹中，未导入（请把 .docx 直接放在压缩包里，不要套文件夹）"
-SKIPPED_MEMBERS = ("__MACOSX/", ".DS_Store", "Thumbs.db")
 
 
 @dataclass
 class Upload:
-    name: str
+    name: str  # "讲话.docx", or "材料.zip/讲话.docx" for a document from a zip
     data: bytes | None = None
     error: str = ""
+    folder: str = ""  # the folders inside the zip, "2023年讲话/市总"
 
 
 @dataclass
@@ -46,6 +55,12 @@ class Preview:
     cleanup: list = field(default_factory=list)
     topics: list = field(default_factory=list)
     duplicates: list = field(default_factory=list)
+    folder: str = ""
+
+    @property
+    def source(self):
+        """The name with the folder it came from, for reports."""
+        return f"{self.name}（来自文件夹：{self.folder}）" if self.folder else self.name
 
     @property
     def ok(self):
@@ -71,15 +86,6 @@ class Preview:
         return out
 
 
-def _member_name(info):
-    if info.flag_bits & 0x800:
-        return info.filename
-    try:
-        return info.filename.encode("cp437").decode("gbk")  # zips made on Chinese Windows
-    except (UnicodeEncodeError, UnicodeDecodeError):
-        return info.filename
-
-
 class Batch:
     """What one upload request may hold: a number of Word documents and bytes in all (text: preview_uploads)."""
 
@@ -101,7 +107,7 @@ class Batch:
             return upload
         refusal = self.refusal(len(upload.data))
         if refusal:
-            return Upload(upload.name, error=refusal)
+            return Upload(upload.name, error=refusal, folder=upload.folder)
         self.files += 1
         self.bytes += len(upload.data)
         return upload
@@ -110,6 +116,8 @@ class Batch:
 def expand(name, data, batch=None):
     """A .zip becomes its .docx members (each bad member listed with its reason); anything else stays one file.
 
+    A zip of a folder (made by Windows or macOS, subfolders too) is read whole: each document keeps the folders
+    it was in as a hint, and what the system adds (__MACOSX/, Thumbs.db, desktop.ini) is left out silently.
     The zip's shape is checked first (core.uploads.check_zip); members are read one at a time with a cap."""
     batch = batch or Batch()
     if not name.lower().endswith(".zip"):
@@ -119,28 +127,19 @@ def expand(name, data, batch=None):
         return [Upload(name, error=f"压缩包过大（{len(data) / 1048576:.1f} MB），不能超过 {limit} MB")]
     try:
         archive, infos = check_zip(data, ZIP_MAX_MEMBERS, ZIP_MAX_TOTAL, ZIP_MAX_TOTAL, ZIP_MAX_RATIO,
-                                   what="压缩包", stream=False, label=_member_name)
+                                   what="压缩包", stream=False, label=member_name)
     except UploadRejected as exc:
         return [Upload(name, error=str(exc))]
     uploads, documents = [], 0
     for info in infos:
-        member = _member_name(info)
-        label = f"{name}/{member}"
-        base = member.rstrip("/").rsplit("/", 1)[-1]
-        if info.is_dir() or any(part in member for part in SKIPPED_MEMBERS):
+        member = member_name(info)
+        folders, base = member_parts(member)
+        if member.endswith("/") or not base or is_system_file(member):
             continue
-        if "/" in member.strip("/"):
-            uploads.append(Upload(label, error=NESTED))
-            continue
-        if base.startswith("~$"):
-            uploads.append(Upload(label, error="Word 打开文档时留下的临时文件，不是讲话稿，已跳过"))
-            continue
-        if info.file_size > max_bytes():
-            uploads.append(Upload(label, error=f"文件过大（{info.file_size / 1048576:.1f} MB），"
-                                               f"单个文件不能超过 {max_bytes() // 1048576} MB"))
-            continue
-        if not base.lower().endswith((".docx", ".doc")):
-            uploads.append(Upload(label, error="不是 Word 文档（.docx），已跳过"))
+        label, folder = f"{name}/{base}", "/".join(folders)
+        error = _member_refusal(info, base)
+        if error:
+            uploads.append(Upload(label, error=error, folder=folder))
             continue
         documents += 1
         if documents > ZIP_MAX_DOCUMENTS:
@@ -148,16 +147,30 @@ def expand(name, data, batch=None):
             break
         refusal = batch.refusal(info.file_size)
         if refusal:
-            uploads.append(Upload(label, error=refusal))
+            uploads.append(Upload(label, error=refusal, folder=folder))
             continue
         try:
-            uploads.append(batch.take(Upload(label, read_member(archive, info, max_bytes(), "压缩包",
-                                                                _member_name))))
+            content = read_member(archive, info, max_bytes(), "压缩包", member_name)
         except UploadRejected:
-            uploads.append(Upload(label, error="压缩包中的这个文件已损坏或加密，无法解压"))
+            uploads.append(Upload(label, error="压缩包中的这个文件已损坏或加密，无法解压", folder=folder))
+            continue
+        uploads.append(batch.take(Upload(label, content, folder=folder)))
     if not uploads:
         uploads.append(Upload(name, error="压缩包里没有 Word 文档（.docx）"))
     return uploads
+
+
+def _member_refusal(info, base):
+    """Why a zip member is not read as a Word document ("" when it is)."""
+    if base.startswith("~$"):
+        return "Word 打开文档时留下的临时文件，不是讲话稿，已跳过"
+    if info.file_size > max_bytes():
+        return f"文件过大（{info.file_size / 1048576:.1f} MB），单个文件不能超过 {max_bytes() // 1048576} MB"
+    if base.lower().endswith(".zip"):
+        return "压缩包里的压缩包不会展开，请先解压，再把其中的 .docx 直接上传或重新打包"
+    if not base.lower().endswith((".docx", ".doc")):
+        return "不是 Word 文档（.docx），已跳过"
+    return ""
 
 
 def preview_uploads(uploads, archive=None, known_topics=None, text_budget=True):
@@ -167,7 +180,7 @@ def preview_uploads(uploads, archive=None, known_topics=None, text_budget=True):
     max_chars = MAX_BATCH_CHARS if text_budget else None
     previews, chars = [], 0
     for upload in uploads:
-        preview = Preview(upload.name, upload.data, upload.error)
+        preview = Preview(upload.name, upload.data, upload.error, folder=upload.folder)
         previews.append(preview)
         if preview.error:
             continue
@@ -190,7 +203,7 @@ def preview_uploads(uploads, archive=None, known_topics=None, text_budget=True):
         chars += len(text)
         preview.topics = suggest_topics(text, known)
         preview.duplicates = archive.find(text)
-        archive.add_to_batch(upload.name, preview.page_title, text)
+        archive.add_to_batch(preview.source, preview.page_title, text)
     return previews
 
 
@@ -207,9 +220,12 @@ def find_speaker(meta):
 
 
 def _unique_slug(parent, title):
+    """A short pinyin slug, as the page editor gives (search.slugs), with -2, -3 … when a sibling has it."""
     from wagtail.models import Page
 
-    base = slugify(title, allow_unicode=True)[:60].strip("-") or "speech"
+    from search.slugs import pinyin_slug
+
+    base = pinyin_slug(title) or slugify(title)[:40].strip("-") or "speech"
     slug, n = base, 1
     siblings = Page.objects.child_of(parent)
     while siblings.filter(slug=slug).exists():

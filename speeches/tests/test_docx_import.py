@@ -79,6 +79,14 @@ def test_confirmed_preview_becomes_a_draft_awaiting_review(speech_index, admin_u
     assert not SpeechPage.objects.live().exists()
 
 
+def test_drafts_get_pinyin_slugs_like_pages_made_in_the_editor(speech_index):
+    [preview] = preview_uploads([Upload("讲话.docx", docx())])
+    first, second = create_draft(preview, speech_index), create_draft(preview, speech_index)
+    assert first.slug == "zai-quanshi-gonghui-gongzuo-huiyi-shang" and second.slug == f"{first.slug}-2"
+    [untitled] = preview_uploads([Upload("2024.docx", docx(SPEECH[3:]))])
+    assert create_draft(untitled, speech_index).slug == "2024"
+
+
 def test_speaker_snippet_is_reused(speech_index):
     existing = Speaker.objects.create(name="张三", post="主席", organisation="市总工会")
     [preview] = preview_uploads([Upload("讲话.docx", docx())])
@@ -138,7 +146,7 @@ def test_file_over_the_size_limit(speech_index, settings):
     assert "文件过大" in preview.error
 
 
-def test_zip_with_nested_folders_and_other_files(speech_index):
+def test_zip_with_a_subfolder_and_other_files(speech_index):
     data = zip_of({
         "讲话一.docx": docx(),
         "子文件夹/讲话二.docx": docx(),
@@ -149,9 +157,9 @@ def test_zip_with_nested_folders_and_other_files(speech_index):
     })
     previews = preview_uploads(expand("会议材料.zip", data))
     by_name = {p.name.split("/", 1)[1]: p for p in previews}
-    assert set(by_name) == {"讲话一.docx", "子文件夹/讲话二.docx", "照片.jpg", "旧稿.doc", "~$讲话一.docx"}
-    assert by_name["讲话一.docx"].ok
-    assert "子文件夹" in by_name["子文件夹/讲话二.docx"].error
+    assert set(by_name) == {"讲话一.docx", "讲话二.docx", "照片.jpg", "旧稿.doc", "~$讲话一.docx"}
+    assert by_name["讲话一.docx"].ok and by_name["讲话一.docx"].folder == ""
+    assert by_name["讲话二.docx"].ok and by_name["讲话二.docx"].folder == "子文件夹"
     assert "不是 Word 文档" in by_name["照片.jpg"].error
     assert "另存为" in by_name["旧稿.doc"].error
     assert "临时文件" in by_name["~$讲话一.docx"].error

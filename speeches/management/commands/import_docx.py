@@ -21,14 +21,14 @@ class Command(BaseCommand):
 
         def report(preview, page):
             if page is None:
-                self.stdout.write(f"[失败] {preview.name}：{preview.error}")
+                self.stdout.write(f"[失败] {preview.source}：{preview.error}")
                 return
             extra = []
             if preview.missing:
                 extra.append("请补充：" + "、".join(preview.missing))
             extra += [f"疑似重复：{d.message()}" for d in preview.duplicates]
             note = f"（{'；'.join(extra)}）" if extra else ""
-            self.stdout.write(f"[草稿] {preview.name} → 《{page.title}》 id={page.pk}{note}")
+            self.stdout.write(f"[草稿] {preview.source} → 《{page.title}》 id={page.pk}{note}")
 
         created, failures = import_paths(paths, parent_page, report=report, accept_topics=topics)
         self.stdout.write(
