@@ -4,6 +4,7 @@ import datetime
 import functools
 import heapq
 import html
+import operator
 import re
 from collections import Counter
 from dataclasses import dataclass
@@ -20,7 +21,8 @@ from wagtail.models.pages import WAGTAIL_APPEND_SLASH
 from wagtail.search.backends import get_search_backend
 
 from search import ranking
-from search.analysis import analyse_query, clean_text, fold
+from search.analysis import analyse_query, clean_text
+from search.folding import to_simplified
 from speeches.models import OrgLevel, Speaker, SpeechPage, plain_text_from_stream
 from speeches.search.catalog import speech_catalog
 from speeches.search.suggest import dictionary_terms
@@ -117,7 +119,9 @@ def _width_tolerant(term):
     """A regex for a term that also matches its full-width form (ＡＢＣ１２３ for abc123) in the original text."""
     parts = []
     for char in term:
-        if "!" <= char <= "~":
+        if char == " ":  # what clean_text makes a space: U+3000 and control characters
+            parts.append("[ \u3000\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+        elif "!" <= char <= "~":
             parts.append("[" + re.escape(char) + re.escape(chr(ord(char) + 0xFEE0)) + "]")
         else:
             parts.append(re.escape(char))
@@ -136,8 +140,9 @@ def _term_pattern(terms):
 
 def _matching_text(text):
     """The text terms are looked for in: traditional characters folded (same length, so positions carry over to
-    the original, which is what is shown)."""
-    folded = fold(text)
+    the original, which is what is shown). Width and spaces are left to the term pattern (_width_tolerant): the
+    full clean_text of every result's text cost more than the rest of a search."""
+    folded = to_simplified(text)
     return folded if len(folded) == len(text) else text
 
 
@@ -250,16 +255,13 @@ def _search_catalog(backend, parsed, params):
     facets = _facet_counts(catalog, passing)
     matched = passing()
     want = params.page * params.page_size
-    top = None
     if engine_ranks:
-        top, score_of = _engine_top(backend, parsed, mode, catalog, want, params.match == "all")
-        if top is None:
-            score_of = dict(backend.entry_scores(parsed, mode))
-    if top is None:
+        top, score_of = _engine_top(backend, parsed, mode, tier_of, matched, catalog, want)
+    else:
         top = _ranked(matched, score_of, catalog, params.sort, want)
     start = (params.page - 1) * params.page_size
     hits = [(catalog.page[e], score_of[e], catalog.date[e]) for e in top[start:want]]
-    count_all = sum(1 for e in matched if tier_of[e] == ranking.EXACT)
+    count_all = operator.countOf(map(tier_of.__getitem__, matched), ranking.EXACT)
     return len(matched), count_all, hits, facets
 
 
@@ -324,16 +326,40 @@ def _ranked(matched, score_of, catalog, sort, want):
     return sorted(top, key=_order_key(score_of, catalog))[:want]
 
 
-def _engine_top(backend, parsed, mode, catalog, want, full_only=False):
-    """(first `want` public matches in display order, their scores) from the database's own top-N, or
-    (None, None) when that top-N cannot prove the page (too few public entries in it, or a tie at its edge)."""
-    limit = want * 2 + 20
-    rows = backend.entry_scores(parsed, mode, limit=limit)
-    score_of = dict(rows)
-    kept = [e for e, score in rows if e in catalog.page and (not full_only or ranking.tier_of(score) == ranking.EXACT)]
-    if len(rows) == limit and (len(kept) < want or score_of[kept[want - 1]] <= rows[-1][1]):
-        return None, None
-    return sorted(kept, key=_order_key(score_of, catalog))[:want], score_of
+def _engine_top(backend, parsed, mode, tier_of, matched, catalog, want):
+    """(first `want` matches in display order, their scores) from the engine's relevance of the tiers the page
+    reaches only (search.ranking: a tier's every score is above the next tier's), so no group is counted again.
+    When one tier fills the page, only the database's top-N of that tier's MATCH is read, and it is used when its
+    edge proves the page (the want-th kept score above every unread row's); otherwise every row of those tiers."""
+    per_tier = Counter(map(tier_of.__getitem__, matched))
+    tiers = sorted(per_tier, reverse=True)
+    cut, reached = tiers[-1], 0
+    for value in tiers:
+        reached += per_tier[value]
+        if reached >= want:
+            cut = value
+            break
+    wanted = matched if isinstance(matched, set | frozenset) else set(matched)
+
+    def scored(rows):
+        score_of, kept = {}, []
+        for entry, relevance in rows:
+            value = tier_of.get(entry)
+            if value is not None and value >= cut:
+                score_of[entry] = ranking.score(value, relevance)
+                if entry in wanted:
+                    kept.append(entry)
+        return kept, score_of
+
+    if cut == tiers[0]:
+        limit = want * 2 + 20
+        rows = backend.entry_relevance(parsed, mode, cut, limit=limit)
+        kept, score_of = scored(rows)
+        if len(rows) < limit or (len(kept) >= want
+                                 and score_of[kept[want - 1]] > ranking.score(cut, rows[-1][1])):
+            return sorted(kept, key=_order_key(score_of, catalog))[:want], score_of
+    kept, score_of = scored(backend.entry_relevance(parsed, mode, cut))
+    return _ranked(kept, score_of, catalog, "relevance", want), score_of
 
 
 def _facet_list(counter, labels=None):
