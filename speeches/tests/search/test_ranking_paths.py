@@ -63,9 +63,10 @@ def test_fast_pages_equal_ranking_every_match_on_the_real_corpus(indexed_corpus,
 
 def test_phrase_misses_at_the_top_of_the_ranking_fall_back_to_every_match(speech_index):
     # Title matches on 工会 and 工作 outrank the body matches, but only the body holds the phrase 工会工作.
+    apart = [("paragraph", "<p>工会组织职工开展活动，做好各项工作。</p>")]
     for n in range(30):
         page = SpeechPageFactory(parent=speech_index, slug=f"apart-{n}", title=f"工会开展工作{n}",
-                                 meeting="职工大会", body=[("paragraph", "<p>工会组织职工开展活动，做好各项工作。</p>")])
+                                 meeting="职工大会", body=apart)
         page.save_revision().publish()
     for n in range(3):
         page = SpeechPageFactory(parent=speech_index, slug=f"phrase-{n}", title=f"讲话{n}",
