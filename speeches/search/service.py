@@ -4,7 +4,6 @@ import datetime
 import functools
 import heapq
 import html
-import operator
 import re
 from collections import Counter
 from dataclasses import dataclass
@@ -146,13 +145,14 @@ def _matching_text(text):
     return folded if len(folded) == len(text) else text
 
 
-def highlight(text, terms):
-    """HTML-escaped text with every term wrapped in <mark> (terms are simplified; the text may be traditional)."""
+def highlight(text, terms, matching=None):
+    """HTML-escaped text with every term wrapped in <mark> (terms are simplified; the text may be traditional).
+    `matching`: the text's _matching_text(), when the caller has it."""
     pattern = _term_pattern(terms)
     if pattern is None:
         return html.escape(text)
     out, last = [], 0
-    for match in pattern.finditer(_matching_text(text)):
+    for match in pattern.finditer(matching if matching is not None else _matching_text(text)):
         out.append(html.escape(text[last : match.start()]))
         out.append("<mark>" + html.escape(text[match.start() : match.end()]) + "</mark>")
         last = match.end()
@@ -173,7 +173,8 @@ def best_snippet(text, terms, width=SNIPPET_CHARS):
         end = _PASSAGE_END.search(text)
         return html.escape(text[: end.end() if end else len(text)].strip()[:width])
     found, first_match, passage_end = {}, {}, -1
-    for match in pattern.finditer(_matching_text(text)):
+    folded = _matching_text(text)  # once: the passage and the piece shown are cut from it as from the text
+    for match in pattern.finditer(folded):
         if match.start() >= passage_end:
             end = _PASSAGE_END.search(text, match.start())
             passage_end = end.end() if end else len(text)
@@ -189,12 +190,16 @@ def best_snippet(text, terms, width=SNIPPET_CHARS):
         return html.escape(lead[:width]) + ("…" if len(lead) > width else "")
     start = 1 + max(text.rfind(char, 0, first_match[best_end]) for char in _PASSAGE_ENDERS)
     best = _CONTROL.sub(" ", text[start:best_end]).strip()
+    matching = _CONTROL.sub(" ", folded[start:best_end]).strip()  # folding leaves spaces where they are
+    if len(matching) != len(best):
+        matching = _matching_text(best)
     if len(best) > width:
-        first = pattern.search(_matching_text(best))
+        first = pattern.search(matching)
         start = max(0, min(first.start() - width // 3, len(best) - width))
         piece = best[start : start + width]
-        return ("…" if start else "") + highlight(piece, terms) + ("…" if start + width < len(best) else "")
-    return highlight(best, terms)
+        return (("…" if start else "") + highlight(piece, terms, matching[start : start + width])
+                + ("…" if start + width < len(best) else ""))
+    return highlight(best, terms, matching)
 
 
 # --- speech search ----------------------------------------------------------------------------
@@ -255,13 +260,14 @@ def _search_catalog(backend, parsed, params):
     facets = _facet_counts(catalog, passing)
     matched = passing()
     want = params.page * params.page_size
+    per_tier = Counter(map(tier_of.__getitem__, matched))
     if engine_ranks:
-        top, score_of = _engine_top(backend, parsed, mode, tier_of, matched, catalog, want)
+        top, score_of = _engine_top(backend, parsed, mode, tier_of, per_tier, catalog, want)
     else:
         top = _ranked(matched, score_of, catalog, params.sort, want)
     start = (params.page - 1) * params.page_size
     hits = [(catalog.page[e], score_of[e], catalog.date[e]) for e in top[start:want]]
-    count_all = operator.countOf(map(tier_of.__getitem__, matched), ranking.EXACT)
+    count_all = per_tier[ranking.EXACT]
     return len(matched), count_all, hits, facets
 
 
@@ -326,12 +332,15 @@ def _ranked(matched, score_of, catalog, sort, want):
     return sorted(top, key=_order_key(score_of, catalog))[:want]
 
 
-def _engine_top(backend, parsed, mode, tier_of, matched, catalog, want):
+def _engine_top(backend, parsed, mode, tier_of, per_tier, catalog, want):
     """(first `want` matches in display order, their scores) from the engine's relevance of the tiers the page
     reaches only (search.ranking: a tier's every score is above the next tier's), so no group is counted again.
     When one tier fills the page, only the database's top-N of that tier's MATCH is read, and it is used when its
-    edge proves the page (the want-th kept score above every unread row's); otherwise every row of those tiers."""
-    per_tier = Counter(map(tier_of.__getitem__, matched))
+    edge proves the page (the want-th kept score above every unread row's); otherwise every row of those tiers.
+
+    Without filters (the only case here) the matches are the public entries of tier_of, less those below EXACT
+    with match=all, when only EXACT is counted in per_tier: so among entries of the tiers ranked, "public" is
+    "a match"."""
     tiers = sorted(per_tier, reverse=True)
     cut, reached = tiers[-1], 0
     for value in tiers:
@@ -339,7 +348,7 @@ def _engine_top(backend, parsed, mode, tier_of, matched, catalog, want):
         if reached >= want:
             cut = value
             break
-    wanted = matched if isinstance(matched, set | frozenset) else set(matched)
+    public = catalog.page
 
     def scored(rows):
         score_of, kept = {}, []
@@ -347,7 +356,7 @@ def _engine_top(backend, parsed, mode, tier_of, matched, catalog, want):
             value = tier_of.get(entry)
             if value is not None and value >= cut:
                 score_of[entry] = ranking.score(value, relevance)
-                if entry in wanted:
+                if entry in public:
                     kept.append(entry)
         return kept, score_of
 
