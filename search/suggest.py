@@ -10,6 +10,7 @@ dictionary version, …), and the keys of texts seen before are reused, so a reb
 
 import bisect
 import functools
+import heapq
 import re
 import threading
 from dataclasses import dataclass, field
@@ -42,6 +43,9 @@ class _Index:
     texts: list = field(default_factory=list)
     keys: list = field(default_factory=list)  # sorted
     refs: list = field(default_factory=list)  # (text index, start offset, key type), parallel to keys
+    # Parallel to keys: an int ordering matches as suggest() ranks them within a source after whole matches
+    # (from the start first, then shorter texts, then by text), so a range is ranked in C (heapq with a key).
+    order: list = field(default_factory=list)
 
 
 _sources = {}
@@ -115,7 +119,10 @@ def _build(source, version):
         for key, start, kind in _text_keys(text):
             rows.append((key, number, start, kind))
     rows.sort()
-    return _Index(version, texts, [row[0] for row in rows], [row[1:] for row in rows])
+    text_rank = {number: rank for rank, number in enumerate(sorted(range(len(texts)), key=texts.__getitem__))}
+    order = [((start != 0) << 56) | (len(texts[number]) << 32) | text_rank[number]
+             for _key, number, start, _kind in rows]
+    return _Index(version, texts, [row[0] for row in rows], [row[1:] for row in rows], order)
 
 
 def _index(name):
@@ -176,6 +183,26 @@ def _matches(key):
             position += 1
 
 
+def _smallest(index, start, stop, limit):
+    """The positions in [start, stop) with the smallest `order`, enough of them to hold `limit` distinct texts."""
+    want = limit * 3
+    while True:
+        best = heapq.nsmallest(want, range(start, stop), key=index.order.__getitem__)
+        if len(best) == stop - start or len({index.refs[i][0] for i in best}) >= limit:
+            return best
+        want *= 4
+
+
+def _best_of_source(index, key, limit):
+    """Positions of the keys starting with `key` (among the first MAX_SCAN of them) that can be among the source's
+    best `limit` distinct texts: the best of the whole matches and the best of the rest, ranked in C."""
+    position = bisect.bisect_left(index.keys, key)
+    end = min(len(index.keys), position + MAX_SCAN)
+    whole_end = bisect.bisect_right(index.keys, key, position, end)
+    stop = bisect.bisect_left(index.keys, key + "\U0010ffff", whole_end, end)
+    return _smallest(index, position, whole_end, limit) + _smallest(index, whole_end, stop, limit)
+
+
 def suggest(text, limit=MAX_SUGGESTIONS):
     """[{"kind", "label", "text"}]: whole-text matches first, then texts starting with the query, then texts with
     a word starting with it; by source priority, then shorter texts."""
@@ -183,11 +210,16 @@ def suggest(text, limit=MAX_SUGGESTIONS):
     if not key:
         return []
     best = {}
-    for source, index, number, start, _kind, whole in _matches(key):
-        value = index.texts[number]
-        rank = (0 if whole and start == 0 else 1, 0 if start == 0 else 1, source.priority, len(value), value)
-        if value not in best or rank < best[value][0]:
-            best[value] = (rank, source)
+    for name, source in list(_sources.items()):
+        index = _index(name)
+        if index is None:
+            continue
+        for position in _best_of_source(index, key, limit):
+            number, start, _kind = index.refs[position]
+            value, whole = index.texts[number], index.keys[position] == key
+            rank = (0 if whole and start == 0 else 1, 0 if start == 0 else 1, source.priority, len(value), value)
+            if value not in best or rank < best[value][0]:
+                best[value] = (rank, source)
     ordered = sorted(best.items(), key=lambda item: item[1][0])[:limit]
     return [{"kind": source.kind, "label": source.label, "text": value} for value, (_rank, source) in ordered]
 

@@ -54,6 +54,9 @@ else:
 ANALYZER = "whitespace"
 TEXT = {"type": "text", "analyzer": ANALYZER}
 HIGHLIGHT_FIELD = "_highlight"
+# The same text as written (traditional characters, full-width punctuation, capitals): kept in _source only, so a
+# fragment cut from the folded _highlight is shown in the original characters (same length, position for position).
+ORIGINAL_FIELD = "_highlight_original"
 # Java's whitespace tokenizer splits on U+2009; it is removed again from highlighted fragments.
 HIGHLIGHT_SEPARATOR = "\u2009"
 MAX_MATCHES = 10_000  # the index's default max_result_window
@@ -109,6 +112,7 @@ class ChineseElasticsearchMapping(BaseMapping):
                 value.update(TEXT)
                 value.pop("search_analyzer", None)
         props[HIGHLIGHT_FIELD] = dict(TEXT)
+        props[ORIGINAL_FIELD] = {"type": "text", "index": False}
         return mapping
 
     def analyse_value(self, value):
@@ -146,6 +150,7 @@ class ChineseElasticsearchMapping(BaseMapping):
                 if isinstance(f, SearchField) and f.field_name != "title"
             )
         doc[HIGHLIGHT_FIELD] = highlight_text(source)
+        doc[ORIGINAL_FIELD] = source
         return doc
 
 
@@ -394,7 +399,8 @@ class ChineseElasticsearchResults(BaseResults):
         size = (self.stop - self.start) if self.stop is not None else 100
         body = self._get_es_body()
         response = self.backend.es.search(
-            index=self._index_name(), **body, from_=self.start, size=size, source=False, stored_fields=["pk"],
+            index=self._index_name(), **body, from_=self.start, size=size, source=[ORIGINAL_FIELD],
+            stored_fields=["pk"],
             highlight={
                 "pre_tags": ["<mark>"], "post_tags": ["</mark>"], "encoder": "html",
                 "fields": {HIGHLIGHT_FIELD: {"type": "unified", "fragment_size": fragment_size,
@@ -407,7 +413,8 @@ class ChineseElasticsearchResults(BaseResults):
         to_python = compiler.queryset.model._meta.pk.to_python
         for hit in response["hits"]["hits"]:
             fragments = hit.get("highlight", {}).get(HIGHLIGHT_FIELD) or [""]
-            out[to_python(hit["fields"]["pk"][0])] = tidy_fragment(fragments[0], terms)
+            original = (hit.get("_source") or {}).get(ORIGINAL_FIELD) or ""
+            out[to_python(hit["fields"]["pk"][0])] = as_written(tidy_fragment(fragments[0], terms), original)
         return out
 
 
@@ -426,6 +433,26 @@ def tidy_fragment(fragment, terms):
         if not part.startswith("<mark>"):
             parts[i] = pattern.sub(lambda m: f"<mark>{m.group(0)}</mark>", part)
     return "".join(parts).strip()
+
+
+def as_written(fragment, original):
+    """A fragment of the folded, lower-cased highlight text (HTML with <mark>) in the original's characters: the
+    folded text lines up with the original character for character, so the fragment's place in it is the place
+    to copy from. Unchanged when it cannot be found (a document indexed before the original was kept)."""
+    folded = analysis.fold(original).lower()
+    if not fragment or len(folded) != len(original):
+        return fragment
+    parts = [part for part in _MARK_RE.split(fragment) if part]
+    plain = [html.unescape(part[6:-7] if part.startswith("<mark>") else part) for part in parts]
+    at = folded.find("".join(plain))
+    if at < 0:
+        return fragment
+    out = []
+    for part, text in zip(parts, plain, strict=True):
+        piece = html.escape(original[at : at + len(text)], quote=False)
+        at += len(text)
+        out.append(f"<mark>{piece}</mark>" if part.startswith("<mark>") else piece)
+    return "".join(out)
 
 
 def highlight(results, fragment_size=120):

@@ -132,6 +132,31 @@ class ChinesePostgresSearchBackend(ChineseSearchMixin, pg.PostgresSearchBackend)
     def entry_scores_sql(self, parsed, mode="all"):
         return self.match_sql(None, parsed, mode, key="id")
 
+    def entry_relevance(self, parsed, mode="all", min_tier=ranking.ANY, limit=None):
+        """[(index entry id, relevance)] best first, holding at least every entry of tier `min_tier` or above
+        (see the SQLite backend): ts_rank with the scored statement's query, over entries holding every group
+        (tiers PARTS and up) or any group; no counting, no phrase check."""
+        n = len(parsed.groups)
+        phrase_parts = tsquery_phrases(parsed)
+        if not n and not phrase_parts:
+            return []
+        groups = [tsquery_group(parsed, i) for i in range(n)]
+        counting = needs_counting(parsed, mode)
+        query = " & ".join(f"({p})" for p in phrase_parts + ([" | ".join(groups)] if counting else groups))
+        required = phrase_parts + (groups if not counting or min_tier >= ranking.PARTS else [" | ".join(groups)])
+        where = " AND ".join("(title @@ to_tsquery('simple', %s) OR body @@ to_tsquery('simple', %s))"
+                             for _part in required)
+        relevance = f"{TITLE_WEIGHT} * ts_rank(title, q.query) + ts_rank('{pg_weights()}', body, q.query)"
+        sql = (f"SELECT id, {relevance} AS relevance FROM {IndexEntry._meta.db_table}, "
+               f"to_tsquery('simple', %s) AS q(query) WHERE {where} ORDER BY relevance DESC")
+        params = [query, *(part for part in required for _twice in range(2))]
+        if limit:
+            sql += " LIMIT %s"
+            params.append(int(limit))
+        with self.connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return [(entry, float(value)) for entry, value in cursor.fetchall()]
+
     def entry_tiers(self, parsed, mode="all"):
         sql, params = self.match_sql(None, parsed, mode, key="id", scored=False)
         if sql is None:

@@ -20,7 +20,8 @@ from wagtail.models.pages import WAGTAIL_APPEND_SLASH
 from wagtail.search.backends import get_search_backend
 
 from search import ranking
-from search.analysis import analyse_query, clean_text, fold
+from search.analysis import analyse_query, clean_text
+from search.folding import to_simplified
 from speeches.models import OrgLevel, Speaker, SpeechPage, plain_text_from_stream
 from speeches.search.catalog import speech_catalog
 from speeches.search.suggest import dictionary_terms
@@ -117,7 +118,9 @@ def _width_tolerant(term):
     """A regex for a term that also matches its full-width form (ＡＢＣ１２３ for abc123) in the original text."""
     parts = []
     for char in term:
-        if "!" <= char <= "~":
+        if char == " ":  # what clean_text makes a space: U+3000 and control characters
+            parts.append("[ \u3000\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+        elif "!" <= char <= "~":
             parts.append("[" + re.escape(char) + re.escape(chr(ord(char) + 0xFEE0)) + "]")
         else:
             parts.append(re.escape(char))
@@ -136,18 +139,20 @@ def _term_pattern(terms):
 
 def _matching_text(text):
     """The text terms are looked for in: traditional characters folded (same length, so positions carry over to
-    the original, which is what is shown)."""
-    folded = fold(text)
+    the original, which is what is shown). Width and spaces are left to the term pattern (_width_tolerant): the
+    full clean_text of every result's text cost more than the rest of a search."""
+    folded = to_simplified(text)
     return folded if len(folded) == len(text) else text
 
 
-def highlight(text, terms):
-    """HTML-escaped text with every term wrapped in <mark> (terms are simplified; the text may be traditional)."""
+def highlight(text, terms, matching=None):
+    """HTML-escaped text with every term wrapped in <mark> (terms are simplified; the text may be traditional).
+    `matching`: the text's _matching_text(), when the caller has it."""
     pattern = _term_pattern(terms)
     if pattern is None:
         return html.escape(text)
     out, last = [], 0
-    for match in pattern.finditer(_matching_text(text)):
+    for match in pattern.finditer(matching if matching is not None else _matching_text(text)):
         out.append(html.escape(text[last : match.start()]))
         out.append("<mark>" + html.escape(text[match.start() : match.end()]) + "</mark>")
         last = match.end()
@@ -168,7 +173,8 @@ def best_snippet(text, terms, width=SNIPPET_CHARS):
         end = _PASSAGE_END.search(text)
         return html.escape(text[: end.end() if end else len(text)].strip()[:width])
     found, first_match, passage_end = {}, {}, -1
-    for match in pattern.finditer(_matching_text(text)):
+    folded = _matching_text(text)  # once: the passage and the piece shown are cut from it as from the text
+    for match in pattern.finditer(folded):
         if match.start() >= passage_end:
             end = _PASSAGE_END.search(text, match.start())
             passage_end = end.end() if end else len(text)
@@ -184,12 +190,16 @@ def best_snippet(text, terms, width=SNIPPET_CHARS):
         return html.escape(lead[:width]) + ("…" if len(lead) > width else "")
     start = 1 + max(text.rfind(char, 0, first_match[best_end]) for char in _PASSAGE_ENDERS)
     best = _CONTROL.sub(" ", text[start:best_end]).strip()
+    matching = _CONTROL.sub(" ", folded[start:best_end]).strip()  # folding leaves spaces where they are
+    if len(matching) != len(best):
+        matching = _matching_text(best)
     if len(best) > width:
-        first = pattern.search(_matching_text(best))
+        first = pattern.search(matching)
         start = max(0, min(first.start() - width // 3, len(best) - width))
         piece = best[start : start + width]
-        return ("…" if start else "") + highlight(piece, terms) + ("…" if start + width < len(best) else "")
-    return highlight(best, terms)
+        return (("…" if start else "") + highlight(piece, terms, matching[start : start + width])
+                + ("…" if start + width < len(best) else ""))
+    return highlight(best, terms, matching)
 
 
 # --- speech search ----------------------------------------------------------------------------
@@ -250,16 +260,14 @@ def _search_catalog(backend, parsed, params):
     facets = _facet_counts(catalog, passing)
     matched = passing()
     want = params.page * params.page_size
-    top = None
+    per_tier = Counter(map(tier_of.__getitem__, matched))
     if engine_ranks:
-        top, score_of = _engine_top(backend, parsed, mode, catalog, want, params.match == "all")
-        if top is None:
-            score_of = dict(backend.entry_scores(parsed, mode))
-    if top is None:
+        top, score_of = _engine_top(backend, parsed, mode, tier_of, per_tier, catalog, want)
+    else:
         top = _ranked(matched, score_of, catalog, params.sort, want)
     start = (params.page - 1) * params.page_size
     hits = [(catalog.page[e], score_of[e], catalog.date[e]) for e in top[start:want]]
-    count_all = sum(1 for e in matched if tier_of[e] == ranking.EXACT)
+    count_all = per_tier[ranking.EXACT]
     return len(matched), count_all, hits, facets
 
 
@@ -324,16 +332,43 @@ def _ranked(matched, score_of, catalog, sort, want):
     return sorted(top, key=_order_key(score_of, catalog))[:want]
 
 
-def _engine_top(backend, parsed, mode, catalog, want, full_only=False):
-    """(first `want` public matches in display order, their scores) from the database's own top-N, or
-    (None, None) when that top-N cannot prove the page (too few public entries in it, or a tie at its edge)."""
-    limit = want * 2 + 20
-    rows = backend.entry_scores(parsed, mode, limit=limit)
-    score_of = dict(rows)
-    kept = [e for e, score in rows if e in catalog.page and (not full_only or ranking.tier_of(score) == ranking.EXACT)]
-    if len(rows) == limit and (len(kept) < want or score_of[kept[want - 1]] <= rows[-1][1]):
-        return None, None
-    return sorted(kept, key=_order_key(score_of, catalog))[:want], score_of
+def _engine_top(backend, parsed, mode, tier_of, per_tier, catalog, want):
+    """(first `want` matches in display order, their scores) from the engine's relevance of the tiers the page
+    reaches only (search.ranking: a tier's every score is above the next tier's), so no group is counted again.
+    When one tier fills the page, only the database's top-N of that tier's MATCH is read, and it is used when its
+    edge proves the page (the want-th kept score above every unread row's); otherwise every row of those tiers.
+
+    Without filters (the only case here) the matches are the public entries of tier_of, less those below EXACT
+    with match=all, when only EXACT is counted in per_tier: so among entries of the tiers ranked, "public" is
+    "a match"."""
+    tiers = sorted(per_tier, reverse=True)
+    cut, reached = tiers[-1], 0
+    for value in tiers:
+        reached += per_tier[value]
+        if reached >= want:
+            cut = value
+            break
+    public = catalog.page
+
+    def scored(rows):
+        score_of, kept = {}, []
+        for entry, relevance in rows:
+            value = tier_of.get(entry)
+            if value is not None and value >= cut:
+                score_of[entry] = ranking.score(value, relevance)
+                if entry in public:
+                    kept.append(entry)
+        return kept, score_of
+
+    if cut == tiers[0]:
+        limit = want * 2 + 20
+        rows = backend.entry_relevance(parsed, mode, cut, limit=limit)
+        kept, score_of = scored(rows)
+        if len(rows) < limit or (len(kept) >= want
+                                 and score_of[kept[want - 1]] > ranking.score(cut, rows[-1][1])):
+            return sorted(kept, key=_order_key(score_of, catalog))[:want], score_of
+    kept, score_of = scored(backend.entry_relevance(parsed, mode, cut))
+    return _ranked(kept, score_of, catalog, "relevance", want), score_of
 
 
 def _facet_list(counter, labels=None):

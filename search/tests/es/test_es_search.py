@@ -122,6 +122,15 @@ def test_snippet_escapes_html(es_backend, speech_index):
     assert "<script>" not in snippet and "&lt;script&gt;" in snippet
 
 
+def test_snippet_shows_traditional_text_and_punctuation_as_written(es_backend, speech_index):
+    page = SpeechPageFactory(parent=speech_index, slug="trad", title="講話",
+                             body=[("paragraph", "<p>推廣會員服務卡，開展ＡＢＣ活動。</p>")])
+    page.save_revision().publish()
+    snippet = highlight(SpeechPage.objects.live().search("会员服务卡")[:10])[page.pk]
+    assert "<mark>會員服務卡</mark>" in snippet and "推廣" in snippet and "，開展ＡＢＣ活動" in snippet
+    assert "会员" not in snippet and "推广" not in snippet
+
+
 def test_rebuild_switches_alias_and_matches_incremental(es_backend, speech_index):
     for n, text in enumerate(["工资集体协商要点", "厂务公开和职代会", "农民工小额担保贷款", "工人先锋号创建"]):
         page = SpeechPageFactory(parent=speech_index, slug=f"s{n}", date_delivered=datetime.date(2024, 1, n + 1),
