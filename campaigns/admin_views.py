@@ -116,6 +116,10 @@ class ReviewForm(WagtailAdminModelForm):
 class ReviewView(generic.EditView):
     def get_context_data(self, **kwargs):
         if can_see_full_id(self.request.user) and self.request.method == "GET":
+            EnrolmentAuditLog.objects.create(
+                actor=self.request.user, actor_name=self.request.user.get_username(), action=AuditAction.VIEW_ID,
+                unit_id=self.object.unit_id, campaign_id=self.object.campaign_id,
+                upload_id=self.object.roster_upload_id, row_count=1, note=self.object.reference or "")
             try:
                 crypto.decrypt(self.object.id_number_encrypted)
             except crypto.DecryptionError:

@@ -8,6 +8,8 @@ from django.conf import settings
 from django.core.mail import send_mail
 from django.utils.module_loading import import_string
 
+from core.jobs import job
+
 logger = logging.getLogger(__name__)
 
 
@@ -95,3 +97,38 @@ def roster_confirmed(upload, enrolments):
             f"待核实 {upload.conflict_count} 条，不通过 {upload.rejected_count} 条。\n"
             "工会审核后会再通知您。\n")
     mail_agent(upload, f"【名单已提交】{upload.unit.name} 第{upload.pk}批", body)
+
+
+# In the background (core.jobs): a batch approval of 5,000 rows sends 5,000 messages, never inside the request.
+
+@job(label="报名状态通知")
+def send_status_notifications(job_record):
+    from campaigns.models import EnrolmentReview
+
+    reviews = list(EnrolmentReview.objects.filter(pk__in=job_record.params["reviews"]).order_by("pk")
+                   .select_related("enrolment__campaign", "enrolment__roster_upload__unit"))
+    status_changed(reviews)
+    return {"summary": f"已通知 {len(reviews)} 条状态变化"}
+
+
+@job(label="名单提交通知")
+def send_roster_notifications(job_record):
+    from campaigns.models import Enrolment, RosterUpload
+
+    upload = RosterUpload.objects.select_related("unit", "campaign", "uploaded_by").get(pk=job_record.params["upload"])
+    enrolments = list(Enrolment.objects.filter(pk__in=job_record.params["enrolments"]).select_related("campaign")
+                      .order_by("pk"))
+    roster_confirmed(upload, enrolments)
+    return {"summary": f"已通知 {len(enrolments)} 名会员和代办员"}
+
+
+def queue_status_notifications(reviews):
+    ids = sorted(review.pk for review in reviews if review.pk)
+    if ids:
+        send_status_notifications.start(params={"reviews": ids}, key=f"status-notify:{ids[0]}:{ids[-1]}:{len(ids)}",
+                                        label=f"报名状态通知（{len(ids)} 条）")
+
+
+def queue_roster_notifications(upload, enrolments):
+    send_roster_notifications.start(params={"upload": upload.pk, "enrolments": [e.pk for e in enrolments]},
+                                    key=f"roster-notify:{upload.pk}", label=f"名单提交通知（第{upload.pk}批）")

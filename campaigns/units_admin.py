@@ -392,7 +392,7 @@ def approve_upload(upload, user):
         EnrolmentReview.objects.bulk_create(reviews, batch_size=500)
         if pending:
             RosterUpload.objects.filter(pk=upload.pk).update(status=RosterStatus.APPROVED, reviewed_at=timezone.now())
-        transaction.on_commit(lambda: notifications.status_changed(reviews))
+        transaction.on_commit(lambda: notifications.queue_status_notifications(reviews))
     return reviews
 
 

@@ -246,9 +246,9 @@ def confirm_view(request, pk):
           note=f"新增{created}条，更新{updated}条")
     fresh = list(upload.enrolments.filter(roster_rows__upload=upload, roster_rows__outcome=RowOutcome.NEW)
                  .select_related("campaign").order_by("pk"))
-    transaction.on_commit(lambda: notifications.roster_confirmed(upload, fresh))
+    transaction.on_commit(lambda: notifications.queue_roster_notifications(upload, fresh))
     if reviews:
-        transaction.on_commit(lambda: notifications.status_changed(reviews))
+        transaction.on_commit(lambda: notifications.queue_status_notifications(reviews))
     messages.success(request, f"名单已提交：新增 {created} 条，更新 {updated} 条，等待工会审核。")
     return redirect("agents:upload", pk=upload.pk)
 

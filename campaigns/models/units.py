@@ -153,6 +153,7 @@ class AuditAction(models.TextChoices):
     APPROVE_UPLOAD = "approve", "整批通过"
     REVIEW = "review", "审核单条报名"
     EXPORT = "export", "导出报名数据"
+    VIEW_ID = "view_id", "查看完整身份证号"
     ERASE_UNIT = "erase_unit", "删除单位个人信息"
     ERASE_MEMBER = "erase_member", "删除单个会员个人信息"
     RESET_PASSWORD = "reset_password", "重置代办员密码"
@@ -188,7 +189,7 @@ class EnrolmentAuditLog(models.Model):
 def _review_saved(sender, instance, created, raw=False, **kwargs):
     """Every status change (admin review or batch approval) notifies the member and the agent."""
     if created and not raw:
-        from campaigns.notifications import status_changed
+        from campaigns.notifications import queue_status_notifications
 
         enrolment = instance.enrolment
         if enrolment.unit_id:
@@ -196,4 +197,4 @@ def _review_saved(sender, instance, created, raw=False, **kwargs):
                 actor=instance.user, actor_name=getattr(instance.user, "username", ""), action=AuditAction.REVIEW,
                 unit_id=enrolment.unit_id, campaign_id=enrolment.campaign_id, upload_id=enrolment.roster_upload_id,
                 row_count=1, note=f"{instance.get_from_status_display()} → {instance.get_to_status_display()}")
-        transaction.on_commit(lambda: status_changed([instance]))
+        transaction.on_commit(lambda: queue_status_notifications([instance]))

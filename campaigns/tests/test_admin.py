@@ -80,10 +80,16 @@ def test_full_id_only_with_permission(client, reviewer, officer, enrolments):
         assert response.status_code == 302 and "Content-Disposition" not in response
         assert client.post(reverse("enrolments:export", args=(fmt,))).status_code == 302
     assert not BackgroundJob.objects.exists()
+    from campaigns.models import EnrolmentAuditLog
+
+    assert not EnrolmentAuditLog.objects.filter(action="view_id").exists()  # the reviewer saw no full number
     client.force_login(officer)
     html = client.get(url).content.decode()
     assert enrolment.id_number in html
     assert "导出 Excel" in client.get(INDEX).content.decode()
+    seen = EnrolmentAuditLog.objects.get(action="view_id")  # every view of a full ID number is accounted for
+    assert seen.actor == officer and seen.campaign_id == enrolment.campaign_id and seen.note == enrolment.reference
+    assert enrolment.name not in seen.note and enrolment.id_number not in seen.note
 
 
 def test_review_changes_are_logged(client, reviewer, enrolments):
