@@ -103,8 +103,8 @@ eval-search: install-dev
 	@$(PY) bench/eval_search.py
 
 # Import, indexing throughput, query latency and web-worker memory on N (default 10,000) generated speeches.
-bench-search: install-dev
 bench-search: export BENCH_SPEECHES = $(or $(N),10000)
+bench-search: install-dev
 	@if [ "$(ES)" = "1" ]; then $(PY) bench/bench_search_es.py; else $(PY) bench/bench_search.py; fi
 
 .PHONY: bench-merchants
