@@ -51,6 +51,7 @@ def test_moderator_sees_enrolments_pages_and_merchants_waiting(client, django_us
     assert "即将到期的面馆" in merchants and "还有 12 天" in merchants
     assert "长期合作超市" not in merchants and "下季度到期药房" not in merchants
     assert "待审核的讲话稿" in html  # Wagtail's own 「等待您审核」 panel
+    assert "批准并发布" in html  # approving the one task of 审核发布 publishes, and the button says so
 
 
 def test_editor_sees_no_enrolments_panel(client, django_user_model, waiting_work):
