@@ -6,6 +6,8 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 PG_TEST_URL ?= postgres://postgres@127.0.0.1:5432/portal
 export DJANGO_SETTINGS_MODULE ?= portal.settings.dev
+# The exported variable above would win over pytest.ini: every test run names the test settings.
+TEST_ENV := DJANGO_SETTINGS_MODULE=portal.settings.test
 export BASE_URL ?= http://127.0.0.1:$(PORT)
 
 .PHONY: install install-dev setup run test test-sqlite test-postgres check lint services serve-prod clean
@@ -65,13 +67,13 @@ test-services:
 
 test-sqlite: install-dev
 	@echo "==> 测试（SQLite）"
-	@env -u DATABASE_URL $(PY) -m pytest -q $(PYTEST_ARGS)
+	@env -u DATABASE_URL $(TEST_ENV) $(PY) -m pytest -q $(PYTEST_ARGS)
 
 # PostgreSQL is required in CI; on a developer machine without it the run says so and stops here.
 test-postgres: install-dev
 	@if $(PY) scripts/wait_for_postgres.py "$(PG_TEST_URL)"; then \
 		echo "==> 测试（PostgreSQL）"; \
-		DATABASE_URL="$(PG_TEST_URL)" $(PY) -m pytest -q -m "not fresh_clone" $(PYTEST_ARGS); \
+		DATABASE_URL="$(PG_TEST_URL)" $(TEST_ENV) $(PY) -m pytest -q -m "not fresh_clone" $(PYTEST_ARGS); \
 	elif [ -n "$$CI" ]; then echo "CI 中 PostgreSQL 不可用：$(PG_TEST_URL)"; exit 1; \
 	else echo "跳过 PostgreSQL 测试：$(PG_TEST_URL) 不可达（运行 make services 启动）"; fi
 
@@ -170,7 +172,7 @@ ES_PYTEST = -m pytest -q -p search.tests.es.plugin search/tests speeches/tests/s
 test-elasticsearch: install-dev
 	@echo "==> 测试（Elasticsearch）"
 	@url=$$(bash scripts/elasticsearch.sh start | tail -1) && [ -n "$$url" ] || { echo "Elasticsearch 无法获取或启动"; exit 1; }; \
-	ELASTICSEARCH_URL="$$url" $(PY) $(ES_PYTEST)
+	ELASTICSEARCH_URL="$$url" $(TEST_ENV) $(PY) $(ES_PYTEST)
 
 # The same tests on Elasticsearch 8 (newest 8.x integ-test zip on Maven Central that starts here, on Java 17)
 # with the 8.x client of requirements-es8.lock: installed into var/es8-client, not the venv, and first on
@@ -192,7 +194,7 @@ test-elasticsearch8: install-dev $(ES8_CLIENT)/.installed
 	@running=0; [ -f "$$ES_STATE_DIR/url" ] && curl -sf "$$(cat "$$ES_STATE_DIR/url")/_cluster/health" >/dev/null && running=1; \
 	url=$$(bash scripts/elasticsearch.sh start | tail -1); \
 	if [ -z "$$url" ]; then echo "Elasticsearch $(ES8_VERSION) 无法获取或启动"; bash scripts/elasticsearch.sh stop; exit 1; fi; \
-	PYTHONPATH="$(CURDIR)/$(ES8_CLIENT)$${PYTHONPATH:+:$$PYTHONPATH}" ELASTICSEARCH_URL="$$url" $(PY) $(ES_PYTEST); rc=$$?; \
+	PYTHONPATH="$(CURDIR)/$(ES8_CLIENT)$${PYTHONPATH:+:$$PYTHONPATH}" ELASTICSEARCH_URL="$$url" $(TEST_ENV) $(PY) $(ES_PYTEST); rc=$$?; \
 	[ $$running = 1 ] || bash scripts/elasticsearch.sh stop; exit $$rc
 
 # Scale-out on a three-node Elasticsearch 9 cluster on loopback (scripts/es_cluster.py: free ports and a fresh state
@@ -205,7 +207,7 @@ test-elasticsearch-cluster: install-dev
 	@export ES_CLUSTER_DIR=$$(mktemp -d /tmp/portal-es-cluster.XXXXXX); \
 	trap '$(PY) scripts/es_cluster.py stop --clean' EXIT; trap 'exit 130' INT TERM; \
 	$(PY) scripts/es_cluster.py start >/dev/null || { echo "Elasticsearch 集群无法获取或启动"; exit 1; }; \
-	$(PY) -m pytest -q -m es_cluster tests/cluster $(PYTEST_ARGS)
+	$(TEST_ENV) $(PY) -m pytest -q -m es_cluster tests/cluster $(PYTEST_ARGS)
 
 # Elasticsearch: bulk indexing MB/s and query p50/p95 on 10,000 generated speeches, beside SQLite FTS5.
 .PHONY: bench-search-es
