@@ -2,9 +2,8 @@
 
 Prints indexing throughput (MB of body text per second, and per CPU-second), query latency p50/p95 through
 the JSON API's code path (segmentation, filters, facets, snippets), the same queries as a raw FTS5
-``MATCH … ORDER BY bm25 LIMIT 10`` on the same index, and the ratio, in wall time and in CPU time of this thread
-(what a shared, loaded machine barely moves), and suggestion latency for the first sight of each prefix and after.
-SQLite (FTS5) only: the raw comparison is an FTS5 statement. Page creation is excluded from the indexing time.
+``MATCH … ORDER BY bm25 LIMIT 10`` on the same index, and the ratio. SQLite (FTS5) only: the raw
+comparison is an FTS5 statement. Page creation is excluded from the indexing time.
 """
 
 import os
