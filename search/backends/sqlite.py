@@ -10,8 +10,10 @@ from search.backends.common import (
     IndexEntry,
     SinglePassIndexerMixin,
     _indexer_values,
+    _quote,
     analyse_indexers,
     fts5_expression,
+    prefix_groups,
 )
 
 
@@ -64,6 +66,24 @@ class ChineseSQLiteIndex(lite.SQLiteIndex):
 class ChineseSQLiteSearchBackend(ChineseSearchMixin, lite.SQLiteSearchBackend):
     vendor = "sqlite"
     index_class = ChineseSQLiteIndex
+
+    def autocomplete_sql(self, model, parsed, mode, content_type_ids):
+        words, phrases = [], []
+        for tokens, is_prefix in prefix_groups(parsed):
+            if is_prefix is None:
+                phrases.append("(" + " AND ".join(_quote(t) for t in tokens) + ")")
+            else:
+                words.append("(" + " OR ".join(_quote(t) + ("*" if is_prefix else "") for t in tokens) + ")")
+        if mode == "any" and len(words) > 1:
+            words = ["(" + " OR ".join(words) + ")"]
+        if not words and not phrases:
+            return None, []
+        fts = f"{IndexEntry._meta.db_table}_fts"
+        ct_ids = content_type_ids or self.content_type_ids(model)
+        sql = (f"SELECT e.object_id, -bm25({fts}, 1.0, 0.0, 0.0) AS score FROM {fts} "
+               f"CROSS JOIN {IndexEntry._meta.db_table} e ON e.id = {fts}.rowid WHERE {fts} MATCH %s "
+               f"AND e.content_type_id IN ({', '.join(['%s'] * len(ct_ids))})")
+        return sql, ["{autocomplete} : (" + " AND ".join(phrases + words) + ")", *ct_ids]
 
     def _match_parts(self, model, parsed, mode, title_only, content_type_ids):
         expression = fts5_expression(parsed, mode)
