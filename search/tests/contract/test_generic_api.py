@@ -65,3 +65,12 @@ def test_negation_and_boost_on_chinese_words(speech_index):
     assert set(slugs(~PlainText("疗休养"))) == {"study"}
     assert slugs(PlainText("劳模") | Boost(PlainText("资助"), 10)) == ["study", "rest"]
     assert slugs(PlainText("劳模") | Boost(PlainText("资助"), 0.1)) == ["rest", "study"]
+
+
+def test_autocomplete_takes_any_input_as_data(speech_index, admin_client):
+    from search.tests.test_backend import HOSTILE
+
+    publish(speech_index, "rest", "关于疗休养的讲话", "关心职工。")
+    for query in HOSTILE:
+        assert isinstance(list(SpeechPage.objects.live().autocomplete(query)[:10]), list)
+        assert admin_client.get("/admin/choose-page/search/", {"q": query}).status_code == 200
