@@ -20,3 +20,7 @@ JOB_FILES_DIR = Path(os.environ.get("JOB_FILES_DIR", VAR_DIR / "test-exports")) 
 # A file, not :memory:, so a worker subprocess can open the test database.
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-db.sqlite3")}  # noqa: F405
+# modelsearch's own test models, for its backend contract suite (search/tests/contract/); tests only.
+INSTALLED_APPS = [*INSTALLED_APPS, "modelsearch.test.testapp"]  # noqa: F405
+# Its shipped migrations depend on the "modelsearch" app label, which Wagtail names "wagtailsearch".
+MIGRATION_MODULES = {"searchtests": "search.tests.contract.migrations"}

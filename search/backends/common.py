@@ -77,6 +77,66 @@ def parse_search_query(query):
     return parsed, operator
 
 
+def is_flat_query(query):
+    """True if parse_search_query translates the query exactly: one PlainText, Fuzzy or Phrase, an And of those
+    (its plain texts all "and"), an Or of plain texts (all "or"), or MatchAll. Anything else (Not, Boost, MatchAll or
+    MatchNone inside another query, nested or mixed operators) is evaluated as a tree by ``evaluate_query``."""
+    if isinstance(query, MatchAll | PlainText | Fuzzy | Phrase):
+        return True
+    if isinstance(query, And):
+        return all(isinstance(sub, Phrase) or (isinstance(sub, PlainText | Fuzzy) and sub.operator == "and")
+                   for sub in query.subqueries)
+    if isinstance(query, Or):
+        return all(isinstance(sub, PlainText | Fuzzy) and sub.operator == "or" for sub in query.subqueries)
+    return False
+
+
+def evaluate_query(query, leaf):
+    """(positive, ids, scores) for a modelsearch query tree, as Wagtail's database backends evaluate it.
+
+    ``leaf(node)`` gives {id: score} for a PlainText, Fuzzy or Phrase node. The result is either the ids that match
+    (positive) or the ids that do not (a complement, e.g. for ``Not(…)`` or ``… | MATCH_ALL``); scores are summed
+    over the parts that matched, ``Boost`` multiplies them, negated parts add none.
+    """
+    if isinstance(query, MatchAll):
+        return False, set(), {}
+    if isinstance(query, Not):
+        positive, ids, _scores = evaluate_query(query.subquery, leaf)
+        return not positive, ids, {}
+    if isinstance(query, Boost):
+        positive, ids, scores = evaluate_query(query.subquery, leaf)
+        return positive, ids, {key: value * query.boost for key, value in scores.items()}
+    if isinstance(query, And | Or):
+        parts = [evaluate_query(sub, leaf) for sub in query.subqueries]
+        included = [ids for positive, ids, _ in parts if positive]
+        excluded = [ids for positive, ids, _ in parts if not positive]
+        if isinstance(query, And):
+            if included:
+                positive, ids = True, set.intersection(*included) - set().union(*excluded)
+            else:
+                positive, ids = False, set().union(*excluded)
+        elif excluded:
+            positive, ids = False, set.intersection(*excluded) - set().union(*included)
+        else:
+            positive, ids = True, set().union(*included)
+        scores = {}
+        for _positive, _ids, part_scores in parts:
+            for key, value in part_scores.items():
+                if (key in ids) == positive:
+                    scores[key] = scores.get(key, 0.0) + value
+        return positive, ids, scores
+    scores = leaf(query)
+    return True, set(scores), scores
+
+
+def prefix_groups(parsed: ParsedQuery):
+    """[(alternatives, is_prefix)] for autocomplete: the last word typed may be incomplete."""
+    groups = [(tuple(group), False) for group in parsed.groups]
+    if groups:
+        groups[-1] = (groups[-1][0], True)
+    return groups + [(tuple(p.tokens), None) for p in parsed.phrases]
+
+
 def _quote(token):
     return '"' + token.replace('"', '""') + '"'
 
@@ -154,6 +214,9 @@ class ChineseSearchResults(BaseSearchResults):
         if getattr(self, "_ranked", None) is not None:
             return self._ranked
         compiler = self.query_compiler
+        if getattr(compiler, "LAST_TERM_IS_PREFIX", False) or not is_flat_query(compiler.query):
+            self._ranked = self.ranked_tree()
+            return self._ranked
         queryset = compiler.queryset
         parsed, operator = parse_search_query(compiler.query)
         if parsed is None:
@@ -186,6 +249,44 @@ class ChineseSearchResults(BaseSearchResults):
             pks = list(qs.values_list("pk", flat=True))
         self._ranked = (pks, scores)
         return self._ranked
+
+    def ranked_tree(self):
+        """ranked() for autocomplete and for query trees (negation, boosts, MATCH_ALL/MATCH_NONE inside, nesting).
+
+        Autocomplete finds what search finds (complete words in titles and text) plus the entries whose
+        AutocompleteFields hold the words with the last one as a prefix; it never falls back to "any word".
+        """
+        compiler = self.query_compiler
+        queryset = compiler.queryset
+        model = queryset.model
+        to_python = model._meta.pk.to_python
+        autocomplete = getattr(compiler, "LAST_TERM_IS_PREFIX", False)
+        title_only = bool(compiler.fields) and set(compiler.fields) <= {"title"}
+        content_type_ids = self.backend.content_type_ids(model)
+
+        def leaf(node):
+            parsed, operator = parse_search_query(node)
+            if parsed is None or parsed.is_empty:
+                return {}
+            mode = "all" if operator == "and" else "any"
+            scores = self.backend.match_scores(model, parsed, mode, title_only, content_type_ids)
+            if autocomplete:
+                # Complete words anywhere (editors look for a speech by what it says), and the last word typed as a
+                # prefix in the AutocompleteFields (titles): what Wagtail's autocomplete finds.
+                for key, value in self.backend.autocomplete_scores(model, parsed, mode, content_type_ids).items():
+                    scores[key] = scores.get(key, 0.0) + value
+            return {to_python(key): value for key, value in scores.items()}
+
+        positive, ids, scores = evaluate_query(compiler.query, leaf)
+        qs = queryset.filter(pk__in=list(ids)) if positive else queryset.exclude(pk__in=list(ids))
+        if compiler.order_by_relevance:
+            pks = list(qs.order_by().values_list("pk", flat=True))
+            pks.sort(key=lambda pk: (-scores.get(pk, 0.0), -pk if isinstance(pk, int) else 0))
+        else:
+            if not qs.query.order_by:
+                qs = qs.order_by("-pk")
+            pks = list(qs.values_list("pk", flat=True))
+        return pks, scores
 
     def _do_search(self):
         pks, scores = self.ranked()
@@ -236,10 +337,19 @@ class ChineseSearchMixin:
         if params.get("ATOMIC_REBUILD", True):
             self.rebuilder_class = self.atomic_rebuilder_class
 
-    def autocomplete(self, query, model_or_queryset, fields=None, operator=None, order_by_relevance=True):
-        # The index has no separate autocomplete analysis: search titles and text with the same words.
-        return self.search(query, model_or_queryset, fields=None, operator=operator,
-                           order_by_relevance=order_by_relevance)
+    def autocomplete_sql(self, model, parsed, mode, content_type_ids):
+        """(SQL selecting object_id, score; params) for entries whose autocomplete fields (AutocompleteField, e.g.
+        page titles) hold every word (or, in "any" mode, one), the last one as a prefix; (None, []) if none can."""
+        raise NotImplementedError
+
+    def autocomplete_scores(self, model, parsed, mode, content_type_ids):
+        """{object_id (str): score} for the as-you-type search of Wagtail's choosers and ``.autocomplete()``."""
+        sql, params = self.autocomplete_sql(model, parsed, mode, content_type_ids)
+        if sql is None:
+            return {}
+        with self.connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return {row[0]: float(row[1]) for row in cursor.fetchall()}
 
     @property
     def connection(self):

@@ -23,13 +23,14 @@ from collections import OrderedDict
 import elasticsearch
 from django.core.exceptions import ImproperlyConfigured
 from django.db import models
-from modelsearch.backends.base import FilterFieldError
+from django.db.models import F, OrderBy
+from modelsearch.backends.base import FilterFieldError, OrderByFieldError
 from modelsearch.backends.elasticsearchbase import ElasticsearchAtomicIndexRebuilder
 from modelsearch.index import AutocompleteField, RelatedFields, SearchField, class_is_indexed
-from modelsearch.query import MatchAll
+from modelsearch.query import And, Boost, MatchAll, Not, Or
 
 from search import analysis, ranking
-from search.backends.common import _raw_value, parse_search_query
+from search.backends.common import _raw_value, is_flat_query, parse_search_query, prefix_groups
 from search.ranking import ANY_MATCH_PENALTY, PARTS_WEIGHT, TITLE_WEIGHT
 
 # modelsearch's backend for the client's major version (its elasticsearch9 classes only subclass elasticsearch8's).
@@ -260,10 +261,60 @@ def build_query(parsed, fields, mode="all"):
     return {"bool": {"must": must, "should": should}}
 
 
+AUTOCOMPLETE_FIELD = "_edgengrams"  # every AutocompleteField's analysed value
+
+
+def autocomplete_query(parsed, mode="all"):
+    """The words in the AutocompleteFields, the last one as a prefix (analysed tokens, so a prefix of a word)."""
+    words, phrases = [], []
+    for tokens, is_prefix in prefix_groups(parsed):
+        if is_prefix is None:
+            phrases.append(_phrase(AUTOCOMPLETE_FIELD, tokens, 1))
+        elif is_prefix:
+            words.append({"bool": {"should": [{"prefix": {AUTOCOMPLETE_FIELD: {"value": t}}} for t in tokens],
+                                   "minimum_should_match": 1}})
+        else:
+            words.append(_match(AUTOCOMPLETE_FIELD, tokens, 1))
+    if not words and not phrases:
+        return MATCH_NONE
+    if mode == "any" and len(words) > 1:
+        words = [{"bool": {"should": words, "minimum_should_match": 1}}]
+    return {"bool": {"must": phrases + words}}
+
+
 class ChineseElasticsearchQueryCompiler(BaseQueryCompiler):
     mapping_class = ChineseElasticsearchMapping
     DEFAULT_OPERATOR = "and"  # as on the database backends: all words, then any
+    HANDLES_ORDER_BY_EXPRESSIONS = True
+    LAST_TERM_IS_PREFIX = False
     mode = None
+
+    def is_tree(self):
+        """Autocomplete and query trees (Not, Boost, nesting) are compiled node by node, never retried as "any"."""
+        return self.LAST_TERM_IS_PREFIX or not is_flat_query(self.query)
+
+    def compile_node(self, node, fields):
+        """A bool query for a modelsearch query tree, evaluated as Wagtail's backends do."""
+        if isinstance(node, MatchAll):
+            return {"match_all": {}}
+        if isinstance(node, Not):
+            return {"bool": {"must_not": [self.compile_node(node.subquery, fields)]}}
+        if isinstance(node, Boost):
+            return {"bool": {"must": [self.compile_node(node.subquery, fields)], "boost": node.boost}}
+        if isinstance(node, And):
+            return {"bool": {"must": [self.compile_node(sub, fields) for sub in node.subqueries]}}
+        if isinstance(node, Or):
+            return {"bool": {"should": [self.compile_node(sub, fields) for sub in node.subqueries],
+                             "minimum_should_match": 1}}
+        parsed, operator = parse_search_query(node)
+        if parsed is None or parsed.is_empty:
+            return MATCH_NONE
+        mode = "all" if operator == "and" else "any"
+        query = build_query(parsed, fields, mode) if fields else MATCH_NONE
+        if self.LAST_TERM_IS_PREFIX:
+            # As on the database backends: complete words anywhere, or the AutocompleteFields with a prefix.
+            query = {"bool": {"should": [query, autocomplete_query(parsed, mode)], "minimum_should_match": 1}}
+        return query
 
     def parsed(self):
         if not hasattr(self, "_parsed"):
@@ -282,18 +333,55 @@ class ChineseElasticsearchQueryCompiler(BaseQueryCompiler):
             fields.insert(0, (title_column, TITLE_WEIGHT))
         return fields
 
+    def default_mode(self):
+        _parsed, operator = self.parsed()
+        return "any" if operator == "or" else "all"
+
+    def _order_items(self):
+        """(descending, FilterField, missing) for each ordering of the queryset: field names and, as Wagtail's admin
+        listings use them, ``F(name).asc()/.desc()`` with ``nulls_first``/``nulls_last``."""
+        for item in self.queryset.query.order_by:
+            missing = None
+            if isinstance(item, OrderBy):
+                if not isinstance(item.expression, F):
+                    raise OrderByFieldError(f'Sorting search results with "{item}" is not supported by this search '
+                                            "backend.", field_name=item)
+                name, descending = item.expression.name, item.descending
+                missing = "_first" if item.nulls_first else "_last" if item.nulls_last else None
+            else:
+                name, descending = item.lstrip("-"), item.startswith("-")
+            field = self._get_filterable_field(name)
+            if field is None:
+                raise OrderByFieldError(
+                    f'Cannot sort search results with field "{name}". Please add index.FilterField("{name}") to '
+                    f"{self.queryset.model.__name__}.search_fields.", field_name=name
+                )
+            yield descending, field, missing
+
+    def _get_order_by(self):
+        if self.order_by_relevance:
+            return
+        for descending, field, _missing in self._order_items():
+            yield descending, field
+
     def get_sort(self):
         # Equal scores are ordered by pk: a shard's copies (primary, replica) can order ties differently, so the
         # same search would list them differently from one request to the next and a page could repeat a result.
         if self.order_by_relevance:
             return [{"_score": "desc"}, {"pk": "asc"}]
-        return super().get_sort()
-
-    def default_mode(self):
-        _parsed, operator = self.parsed()
-        return "any" if operator == "or" else "all"
+        if not self.queryset.ordered:
+            return [{"pk": "desc"}]
+        sort = []
+        for descending, field, missing in self._order_items():
+            order = {"order": "desc" if descending else "asc"}
+            if missing:
+                order["missing"] = missing
+            sort.append({self.mapping.get_field_column_name(field): order})
+        return sort
 
     def get_inner_query(self):
+        if self.is_tree():
+            return self.compile_node(self.query, self.search_fields())
         if isinstance(self.query, MatchAll):
             return {"match_all": {}}
         parsed, _operator = self.parsed()
@@ -330,7 +418,7 @@ class ChineseElasticsearchResults(BaseResults):
     def ensure_mode(self):
         """All groups must match; when that finds nothing, any group matches (ranked lower)."""
         compiler = self.query_compiler
-        if getattr(self, "_mode_checked", False) or compiler.mode:
+        if getattr(self, "_mode_checked", False) or compiler.mode or compiler.is_tree():
             return
         self._mode_checked = True
         parsed, operator = compiler.parsed()
@@ -370,10 +458,11 @@ class ChineseElasticsearchResults(BaseResults):
         column = self.query_compiler.mapping.get_field_column_name(field)
         response = self.backend.es.search(
             index=self._index_name(), query=self.query_compiler.get_query(), size=0, track_total_hits=True,
-            aggregations={field_name: {"terms": {"field": column, "size": 500}}},
+            aggregations={field_name: {"terms": {"field": column, "size": 500}},
+                          "_missing": {"missing": {"field": column}}},
         )
         model_field = field.get_field(self.query_compiler.queryset.model)
-        out = OrderedDict()
+        counts = []
         for bucket in response["aggregations"][field_name]["buckets"]:
             key = bucket.get("key_as_string", bucket["key"])
             if isinstance(model_field, models.DateField) and not isinstance(model_field, models.DateTimeField):
@@ -382,12 +471,14 @@ class ChineseElasticsearchResults(BaseResults):
                 key = model_field.to_python(key)
             except Exception:  # noqa: BLE001 - keep the raw key if the field cannot convert it
                 pass
-            out[key] = bucket["doc_count"]
-        # Documents without a value: counted under None, as the database backends do.
-        missing = response["hits"]["total"]["value"] - sum(out.values())
-        if missing > 0 and not field.get_field(self.query_compiler.queryset.model).many_to_many:
-            out[None] = missing
-        return out
+            counts.append((key, bucket["doc_count"]))
+        # Documents without a value (no tag at all, for a many-to-many field): counted under None, as the database
+        # backends do, in order of count.
+        missing = response["aggregations"]["_missing"]["doc_count"]
+        if missing > 0:
+            counts.append((None, missing))
+        counts.sort(key=lambda item: -item[1])
+        return OrderedDict(counts)
 
     def highlights(self, fragment_size=120):
         """{pk: snippet HTML with <mark>} for this slice of results, from Elasticsearch's highlighter."""
@@ -462,11 +553,16 @@ def highlight(results, fragment_size=120):
     return {}
 
 
+class ChineseElasticsearchAutocompleteQueryCompiler(ChineseElasticsearchQueryCompiler):
+    LAST_TERM_IS_PREFIX = True
+
+
 class ChineseElasticsearchSearchBackend(BaseBackend):
     vendor = "elasticsearch"
     mapping_class = ChineseElasticsearchMapping
     index_class = ChineseElasticsearchIndex
     query_compiler_class = ChineseElasticsearchQueryCompiler
+    autocomplete_query_compiler_class = ChineseElasticsearchAutocompleteQueryCompiler
     results_class = ChineseElasticsearchResults
     atomic_rebuilder_class = AtomicAliasRebuilder
     settings = INDEX_SETTINGS
@@ -490,11 +586,6 @@ class ChineseElasticsearchSearchBackend(BaseBackend):
                                   stored_fields=["pk"], size=min(limit or MAX_MATCHES, MAX_MATCHES),
                                   track_total_hits=False)
         return {hit["fields"]["pk"][0]: hit["_score"] for hit in response["hits"]["hits"]}
-
-    def autocomplete(self, query, model_or_queryset, fields=None, operator=None, order_by_relevance=True):
-        # Same analysis as search: titles and text with the same words.
-        return self.search(query, model_or_queryset, fields=None, operator=operator,
-                           order_by_relevance=order_by_relevance)
 
 
 SearchBackend = ChineseElasticsearchSearchBackend

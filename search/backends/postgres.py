@@ -8,8 +8,10 @@ from search.backends.common import (
     ChineseSearchMixin,
     IndexEntry,
     SinglePassIndexerMixin,
+    _tsquote,
     analyse_indexers,
     needs_counting,
+    prefix_groups,
     tsquery_group,
     tsquery_phrases,
 )
@@ -56,6 +58,23 @@ class ChinesePostgresIndex(pg.PostgresIndex):
 class ChinesePostgresSearchBackend(ChineseSearchMixin, pg.PostgresSearchBackend):
     vendor = "postgresql"
     index_class = ChinesePostgresIndex
+
+    def autocomplete_sql(self, model, parsed, mode, content_type_ids):
+        words, phrases = [], []
+        for tokens, is_prefix in prefix_groups(parsed):
+            if is_prefix is None:
+                phrases.append("(" + " & ".join(_tsquote(t) for t in tokens) + ")")
+            else:
+                words.append("(" + " | ".join(_tsquote(t) + (":*" if is_prefix else "") for t in tokens) + ")")
+        if mode == "any" and len(words) > 1:
+            words = ["(" + " | ".join(words) + ")"]
+        if not words and not phrases:
+            return None, []
+        ct_ids = content_type_ids or self.content_type_ids(model)
+        sql = (f"SELECT object_id, ts_rank(autocomplete, q.query) AS score "
+               f"FROM {IndexEntry._meta.db_table}, to_tsquery('simple', %s) AS q(query) "
+               f"WHERE content_type_id IN ({', '.join(['%s'] * len(ct_ids))}) AND autocomplete @@ q.query")
+        return sql, [" & ".join(phrases + words), *ct_ids]
 
     def match_sql(self, model, parsed, mode="all", title_only=False, content_type_ids=None, key="object_id",
                   scored=True):

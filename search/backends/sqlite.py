@@ -12,11 +12,13 @@ from search.backends.common import (
     IndexEntry,
     SinglePassIndexerMixin,
     _indexer_values,
+    _quote,
     analyse_indexers,
     fts5_expression,
     fts5_group,
     fts5_phrases,
     needs_counting,
+    prefix_groups,
 )
 from search.ranking import TITLE_WEIGHT
 
@@ -132,6 +134,24 @@ class ChineseSQLiteSearchBackend(ChineseSearchMixin, lite.SQLiteSearchBackend):
         sql = (cte + f"SELECT {key_expr}, {ranking.sql_tier_case(n, 'agg.n', 'agg.x')} FROM agg{agg_join} WHERE TRUE "
                + " ".join(where))
         return sql, [*hit_params, *params]
+
+    def autocomplete_sql(self, model, parsed, mode, content_type_ids):
+        words, phrases = [], []
+        for tokens, is_prefix in prefix_groups(parsed):
+            if is_prefix is None:
+                phrases.append("(" + " AND ".join(_quote(t) for t in tokens) + ")")
+            else:
+                words.append("(" + " OR ".join(_quote(t) + ("*" if is_prefix else "") for t in tokens) + ")")
+        if mode == "any" and len(words) > 1:
+            words = ["(" + " OR ".join(words) + ")"]
+        if not words and not phrases:
+            return None, []
+        fts = f"{IndexEntry._meta.db_table}_fts"
+        ct_ids = content_type_ids or self.content_type_ids(model)
+        sql = (f"SELECT e.object_id, -bm25({fts}, 1.0, 0.0, 0.0) AS score FROM {fts} "
+               f"CROSS JOIN {IndexEntry._meta.db_table} e ON e.id = {fts}.rowid WHERE {fts} MATCH %s "
+               f"AND e.content_type_id IN ({', '.join(['%s'] * len(ct_ids))})")
+        return sql, ["{autocomplete} : (" + " AND ".join(phrases + words) + ")", *ct_ids]
 
     def match_sql(self, model, parsed, mode="all", title_only=False, content_type_ids=None):
         ct_ids = content_type_ids or self.content_type_ids(model)

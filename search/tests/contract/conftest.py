@@ -1,0 +1,1 @@
+from search.tests.es.plugin import es_url  # noqa: F401
