@@ -109,3 +109,23 @@ class QueryLog(models.Model):
 
     def __str__(self):
         return f"{self.day} {self.query}"
+
+
+class QueryEvent(models.Model):
+    """Searches and opens not yet counted in QueryLog. Each web process appends its buffered counts (one row per
+    query and day per flush; no unique constraint, so appending never waits for another row); the roll-up task
+    (search.tasks.rollup_search_log) adds them to QueryLog and deletes them in the same transaction."""
+
+    day = models.DateField("日期")
+    query = models.CharField("搜索词", max_length=100)
+    searches = models.PositiveIntegerField("搜索次数", default=0)
+    zero_results = models.PositiveIntegerField("无结果次数", default=0)
+    results = models.PositiveIntegerField("结果数", default=0, help_text="这批中最后一次搜索的结果数")
+    opens = models.PositiveIntegerField("打开结果次数", default=0)
+
+    class Meta:
+        verbose_name = "待汇总的搜索事件"
+        verbose_name_plural = "待汇总的搜索事件"
+
+    def __str__(self):
+        return f"{self.day} {self.query}"

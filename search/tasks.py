@@ -1,4 +1,5 @@
-"""Background task of the search library: re-index after editors change the dictionary (run by the worker)."""
+"""Background tasks of the search library (run by the worker): re-index after editors change the dictionary, roll
+the search log up."""
 
 from django_tasks import task
 
@@ -11,3 +12,12 @@ def reindex_words(words):
 
     analysis.reload(version=current_version())  # this worker may have loaded the dictionary before the change
     return reindex(words)
+
+
+@task()
+def rollup_search_log():
+    """Count the appended search events into the daily QueryLog rows and prune old rows. Idempotent: counted events
+    are deleted in the counting transaction, so a retried or concurrent run never counts one twice."""
+    from search.querylog import prune, rollup
+
+    return {"events": rollup(), "pruned": prune()}

@@ -295,6 +295,12 @@ LOGGING = {
 SPEECHES_PER_PAGE = 10
 # The search log (search.querylog) keeps this many days; prune_search_log deletes older rows.
 SEARCH_LOG_DAYS = int(os.environ.get("SEARCH_LOG_DAYS", "180"))
+# Searches are counted in a per-process buffer appended to the database every SEARCH_LOG_FLUSH_SECONDS (0: in the
+# request), and summed into the daily rows by the rollup_search_log task, enqueued at most every
+# SEARCH_LOG_ROLLUP_SECONDS (0: only by cron and the report); SEARCH_LOG_BUFFER bounds the distinct queries buffered.
+SEARCH_LOG_FLUSH_SECONDS = float(os.environ.get("SEARCH_LOG_FLUSH_SECONDS", "2"))
+SEARCH_LOG_ROLLUP_SECONDS = int(os.environ.get("SEARCH_LOG_ROLLUP_SECONDS", "60"))
+SEARCH_LOG_BUFFER = 5000
 
 # Service-card merchant directory (特惠商户)
 MERCHANTS_PER_PAGE = 20

@@ -16,6 +16,9 @@ PAGE_CACHE_SECONDS = 0
 # (core/tests/worker.py); a worker subprocess gets TASKS_BACKEND=database.
 TASKS = tasks_config(os.environ.get("TASKS_BACKEND", "immediate"))
 JOB_RETRY_DELAY = 0
+# The search log appends in the request (inside the test's transaction); roll-ups only where a test starts them.
+SEARCH_LOG_FLUSH_SECONDS = 0
+SEARCH_LOG_ROLLUP_SECONDS = 0
 JOB_FILES_DIR = Path(os.environ.get("JOB_FILES_DIR", VAR_DIR / "test-exports"))  # noqa: F405
 # A file, not :memory:, so a worker subprocess can open the test database.
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405

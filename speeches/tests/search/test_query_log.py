@@ -8,7 +8,7 @@ from django.contrib.auth.models import Group
 from django.core.management import call_command
 from django.utils import timezone
 
-from search.models import QueryLog, SearchTerm
+from search.models import QueryEvent, QueryLog, SearchTerm
 from speeches.tests.factories import SpeechPageFactory
 
 pytestmark = pytest.mark.django_db
@@ -36,15 +36,21 @@ def test_queries_results_and_opens_are_counted_without_personal_data(client, spe
     client.get("/search/", {"q": "潜水艇"})
     client.get("/search/", {"q": "110105194912310025"})  # an ID number is never logged
     client.get("/search/", {"q": "13812345678 服务卡"})
+    assert set(QueryEvent.objects.values_list("query", flat=True)) == {"服务卡", "潜水艇"}
+    assert not QueryLog.objects.exists()  # counted by the roll-up, not in the request
+    call_command("rollup_search_log")
+    assert not QueryEvent.objects.exists()
     rows = {row.query: row for row in QueryLog.objects.all()}
     assert set(rows) == {"服务卡", "潜水艇"}
     assert rows["服务卡"].searches == 2 and rows["服务卡"].results == 1 and rows["服务卡"].opens == 0
     assert rows["潜水艇"].zero_results == 1
-    assert not any(hasattr(QueryLog, name) for name in ("ip", "user", "session", "cookie"))
+    for model in (QueryLog, QueryEvent):
+        assert not any(hasattr(model, name) for name in ("ip", "user", "session", "cookie"))
 
     link = re.search(r'<a href="(/search/open/[^"]+)">推广会员服务卡的讲话', html)[1].replace("&amp;", "&")
     response = client.get(link)
     assert response.status_code == 302 and response["Location"].startswith(speech.url + "?hl=")
+    call_command("rollup_search_log")
     assert QueryLog.objects.get(query="服务卡").opens == 1
     assert client.get("/search/open/", {"q": "服务卡", "to": "999999"}).status_code == 404
     assert client.get("/search/open/", {"q": "服务卡", "to": "https://evil.example/"}).status_code == 404
