@@ -256,9 +256,28 @@ def rollup_batch(limit=ROLLUP_BATCH):
             total[3] += opens
             if searches:
                 total[2] = results  # events are in id order: the last one wins
-        for (day, query), (searches, zero_results, results, opens) in sorted(totals.items()):
-            _add_to_day(day, query, searches, zero_results, results, opens)  # sorted: no deadlock between two
+        if totals:
+            _add_totals(totals)
     return len(events)
+
+
+def _add_totals(totals):
+    from search.models import QueryLog
+
+    existing = set(QueryLog.objects.filter(day__in={day for day, _ in totals}, query__in={q for _, q in totals})
+                   .values_list("day", "query"))
+    new = [QueryLog(day=day, query=query, searches=s, zero_results=z, results=r, opens=o)
+           for (day, query), (s, z, r, o) in sorted(totals.items()) if (day, query) not in existing and s]
+    if new:
+        try:
+            with transaction.atomic():
+                QueryLog.objects.bulk_create(new, batch_size=500)
+            for row in new:
+                del totals[row.day, row.query]
+        except IntegrityError:  # another roll-up created one of them first: row by row below
+            pass
+    for (day, query), (searches, zero_results, results, opens) in sorted(totals.items()):
+        _add_to_day(day, query, searches, zero_results, results, opens)  # sorted: no deadlock between two
 
 
 def rollup(limit=ROLLUP_BATCH, max_batches=ROLLUP_MAX_BATCHES):
