@@ -418,7 +418,11 @@ def check_rows(data, filename, categories):
     """The file's non-empty rows, read and checked one by one (duplicates within the file included); their action
     is "reject" or still to be decided against the database (``classify``). Raises ImportFileError for unreadable
     files, for a missing header and for a file without data."""
-    rows = iter_table(data, filename)
+    return check_table(iter_table(data, filename), categories)
+
+
+def check_table(rows, categories):
+    """``check_rows`` for the rows of cells of ``iter_table`` (or a copy of them)."""
     with closing(rows):
         header_row = 0
         for cells in rows:

@@ -1,12 +1,15 @@
 """The confirmed spreadsheet import, run by the task worker in batches (core.jobs).
 
-The staged upload (core.staging, outside MEDIA_ROOT) stays until the job ends. The whole file is checked first
-(any rejected row: nothing is written); then every batch of BATCH rows is written in its own transaction
-together with a checkpoint on the job, so a retry goes on after the last committed batch with the same counts.
-Rows are matched by name + address when written (and unique in the database), so a repeated batch creates
-nothing twice."""
+The staged upload (core.staging, outside MEDIA_ROOT) stays until the job ends. The file is parsed once and every
+row checked (any rejected row: nothing is written), its rows kept in a private RowSpool; then every batch of
+BATCH rows is written in its own transaction together with a checkpoint on the job, so a retry goes on after
+the last committed batch with the same counts. Rows are matched by name + address when written (and unique in
+the database), so a repeated batch creates nothing twice."""
 
+import os
+import pickle
 import re
+import tempfile
 import time
 from pathlib import Path
 
@@ -16,7 +19,7 @@ from wagtail.log_actions import log
 from core import staging
 from core.jobs import PermanentJobError, job, job_progress
 from core.models import BackgroundJob, JobStatus
-from merchants.importing import ImportFileError, categories_by_name, check_rows, summary_text, write_rows
+from merchants.importing import ImportFileError, categories_by_name, check_table, iter_table, summary_text, write_rows
 
 BATCH = 500
 MAX_ERROR_LINES = 20
@@ -55,12 +58,40 @@ def batched(rows, size):
         yield batch
 
 
-def _checked_total(data, filename, categories, written):
+class RowSpool:
+    """The file's rows of cells, kept in a private temporary file (0600, in the staging directory) while the job
+    runs: the file is parsed once (openpyxl is the slow part) and the writing pass reads the copy back."""
+
+    def __init__(self, directory):
+        fd, name = tempfile.mkstemp(prefix="spool-", suffix=".rows", dir=directory)
+        self.path = Path(name)
+        self.handle = os.fdopen(fd, "w+b")
+
+    def record(self, rows):
+        for row in rows:
+            pickle.dump(row, self.handle, protocol=pickle.HIGHEST_PROTOCOL)  # cells: str, numbers, dates, None
+            yield row
+
+    def replay(self):
+        self.handle.flush()
+        self.handle.seek(0)
+        while True:
+            try:
+                yield pickle.load(self.handle)  # noqa: S301 - written by this job, in a 0700 directory
+            except EOFError:
+                return
+
+    def close(self):
+        self.handle.close()
+        self.path.unlink(missing_ok=True)
+
+
+def _checked_total(rows, categories, written):
     """Count the rows; refuse the file (PermanentJobError) when it cannot be read or any row is rejected."""
     kept = "未导入任何数据" if not written else f"此前已写入的 {written} 行保留，其余未导入"
     total, errors, lines = 0, 0, []
     try:
-        for row in check_rows(data, filename, categories):
+        for row in check_table(rows, categories):
             total += 1
             if row.errors:
                 errors += 1
@@ -84,10 +115,31 @@ def _run(job_record, path, filename):
     skip = checkpoint.get("rows", 0)
     counts = {action: checkpoint.get(action, 0) for action in ACTIONS}
     categories = categories_by_name()
-    total = _checked_total(data, filename, categories, skip)
-    job_progress(job_record, skip, total)
+    spool = RowSpool(path.parent)
+    try:
+        total = _checked_total(spool.record(iter_table(data, filename)), categories, skip)
+        del data
+        job_progress(job_record, skip, total)
+        counts = _write_batches(job_record, check_table(spool.replay(), categories), skip, counts)
+    finally:
+        spool.close()
+    seconds = time.perf_counter() - started
+    result = {
+        "summary": summary_text(filename, total, counts["create"], counts["update"], counts["unchanged"], 0),
+        "rows": total, "created": counts["create"], "updated": counts["update"], "unchanged": counts["unchanged"],
+        "rejected": 0, "seconds": round(seconds, 2),
+        "rows_per_second": round((total - skip) / seconds) if seconds else 0,
+    }
+    log(job_record, "merchants.import", user=job_record.created_by, title=f"导入特惠商户：{filename}",
+        data={"file": filename, **{key: result[key] for key in ("rows", "created", "updated", "unchanged")}})
+    return result
+
+
+def _write_batches(job_record, rows, skip, counts):
+    """Write the checked rows BATCH at a time, each batch with its checkpoint; the first ``skip`` rows were
+    committed by an earlier attempt. Returns the counts per action."""
     done = 0
-    for batch in batched(check_rows(data, filename, categories), BATCH):
+    for batch in batched(rows, BATCH):
         if done + len(batch) <= skip:  # committed by an earlier attempt
             done += len(batch)
             continue
@@ -108,16 +160,7 @@ def _run(job_record, path, filename):
                 f"已写入 {done} 行；{then}，已写入的行不会重复。") from exc
         counts = new_counts
         done += len(batch)
-    seconds = time.perf_counter() - started
-    result = {
-        "summary": summary_text(filename, total, counts["create"], counts["update"], counts["unchanged"], 0),
-        "rows": total, "created": counts["create"], "updated": counts["update"], "unchanged": counts["unchanged"],
-        "rejected": 0, "seconds": round(seconds, 2),
-        "rows_per_second": round((total - skip) / seconds) if seconds else 0,
-    }
-    log(job_record, "merchants.import", user=job_record.created_by, title=f"导入特惠商户：{filename}",
-        data={"file": filename, **{key: result[key] for key in ("rows", "created", "updated", "unchanged")}})
-    return result
+    return counts
 
 
 @job(label="导入特惠商户")
