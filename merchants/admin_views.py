@@ -1,35 +1,44 @@
-"""Admin views: spreadsheet import (upload → preview → confirm), template download and export."""
+"""Admin views: spreadsheet import (upload → preview → confirm starts a background job → progress page),
+template download and export."""
 
 import re
+import time
 import uuid
 from pathlib import Path
 
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
-from django.views.generic import View
+from django.views.generic import TemplateView, View
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
+from wagtail.log_actions import log
 
 from core import staging
-from merchants.importing import ImportFileError, export_rows, plan_import, write_csv, write_xlsx
+from core.models import BackgroundJob
+from merchants.importing import MAX_ROWS, ImportFileError, export_rows, plan_import, write_csv, write_xlsx
+from merchants.jobs import files_in_use, import_merchants, upload_dir
 from merchants.models import Merchant
 
 MAX_UPLOAD = 10 * 1024 * 1024
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-def upload_dir():
-    """Outside MEDIA_ROOT, mode 0700, files 0600 (core.staging)."""
-    return staging.directory("merchants")
+LIST_URL_NAME = "wagtailsnippets_merchants_merchant:list"
 
 
 def remove_stale_uploads(max_age=24 * 3600):
-    """Previews that were never confirmed leave their file behind; drop those older than a day."""
-    staging.remove_stale(upload_dir(), max_age, "*-*.*")
+    """Previews that were never confirmed leave their file behind; drop those older than a day (but not the
+    files of imports still waiting for the worker)."""
+    in_use = files_in_use()
+    cutoff = time.time() - max_age
+    for path in upload_dir().glob("*-*.*"):
+        try:
+            if path.name not in in_use and path.lstat().st_mtime < cutoff:
+                staging.remove(path)
+        except OSError:
+            continue
 
 
 def require_import_permission(user):
@@ -59,7 +68,7 @@ class ImportView(WagtailAdminTemplateMixin, View):
 
     def get_breadcrumbs_items(self):
         return self.breadcrumbs_items + [
-            {"url": reverse("wagtailsnippets_merchants_merchant:list"), "label": "特惠商户"},
+            {"url": reverse(LIST_URL_NAME), "label": "特惠商户"},
             {"url": "", "label": "导入"},
         ]
 
@@ -95,22 +104,56 @@ class ImportView(WagtailAdminTemplateMixin, View):
         return upload_dir() / f"{request.user.pk}-{token}{suffix}"
 
     def confirm(self, request):
+        """Start the import job for the staged file (once per preview) and show its progress."""
         token = request.POST.get("token", "")
         filename = Path(request.POST.get("filename", "")).name or "merchants.csv"
-        path = self.stored_path(request, token, filename) if re.fullmatch(r"[0-9a-f]{32}", token) else None
-        if path is None or not path.exists():
+        if not re.fullmatch(r"[0-9a-f]{32}", token):
             messages.error(request, "导入已过期或文件不存在，请重新上传。")
             return redirect("merchants_import")
-        try:
-            plan = plan_import(path.read_bytes(), filename)
-            plan.apply()
-        except ImportFileError as exc:
-            messages.error(request, f"{exc} 请重新上传并核对预览。")
+        key = f"merchants-import:{request.user.pk}:{token}"
+        started = BackgroundJob.objects.filter(key=key, created_by=request.user).first()
+        if started is not None:  # confirmed twice
+            return redirect("merchants_import_job", pk=started.pk)
+        path = self.stored_path(request, token, filename)
+        if not path.exists():
+            messages.error(request, "导入已过期或文件不存在，请重新上传。")
             return redirect("merchants_import")
-        finally:
-            path.unlink(missing_ok=True)
-        messages.success(request, "导入完成：" + plan.summary())
-        return redirect("wagtailsnippets_merchants_merchant:list")
+        rows = request.POST.get("rows", "")
+        rows = min(int(rows), MAX_ROWS) if rows.isdigit() else None  # shown until the job has counted them
+        job_record = import_merchants.start(
+            user=request.user, key=key, label=f"导入特惠商户：{filename}", total=rows,
+            params={"file": path.name, "filename": filename})
+        log(job_record, "merchants.import_started", user=request.user, title=f"导入特惠商户：{filename}",
+            data={"file": filename, "rows": rows, "job": job_record.pk})
+        messages.success(request, "已开始导入，后台正在处理。本页会自动刷新，显示进度和结果。")
+        return redirect("merchants_import_job", pk=job_record.pk)
+
+
+class ImportJobView(WagtailAdminTemplateMixin, TemplateView):
+    """Progress and result of one import job: for the user who started it and superusers (others: 404)."""
+
+    template_name = "merchants/admin/import_job.html"
+    page_title = "导入特惠商户"
+    header_icon = "upload"
+
+    def get_breadcrumbs_items(self):
+        return self.breadcrumbs_items + [
+            {"url": reverse(LIST_URL_NAME), "label": "特惠商户"},
+            {"url": reverse("merchants_import"), "label": "导入"},
+            {"url": "", "label": "导入进度"},
+        ]
+
+    def dispatch(self, request, pk):
+        require_import_permission(request.user)
+        job_record = BackgroundJob.objects.filter(pk=pk, kind=import_merchants.kind).first()
+        if job_record is None or not (request.user.is_superuser or job_record.created_by_id == request.user.pk):
+            raise Http404("没有这个导入任务")
+        self.job = job_record
+        return super().dispatch(request, pk)
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(job=self.job, refresh=not self.job.finished,
+                                        list_url=reverse(LIST_URL_NAME), **kwargs)
 
 
 def _download(content, filename, content_type):

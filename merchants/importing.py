@@ -1,7 +1,9 @@
 """Spreadsheet import and export of merchants (xlsx, CSV in UTF-8 or GBK).
 
 ``plan_import`` reads and checks every row without writing anything; ``MerchantImport.apply`` writes the
-plan in one transaction. Rows are keyed by name + address, so a re-import updates instead of duplicating.
+plan in one transaction. ``check_rows`` streams the checked rows and ``write_rows`` writes one batch of them
+(the background import, merchants/jobs.py). Rows are keyed by name + address, so a re-import updates instead of
+duplicating.
 """
 
 import csv
@@ -72,6 +74,14 @@ class RowResult:
         return self.values.get("name", "")
 
     @property
+    def key(self):
+        return (self.values.get("name", ""), self.values.get("address", ""))
+
+    @property
+    def error_line(self):
+        return f"第 {self.row_number} 行（{self.name or '无名称'}）：{'；'.join(self.errors)}"
+
+    @property
     def action_label(self):
         return {"create": "新建", "update": "更新", "unchanged": "无变化", "reject": "拒绝"}[self.action]
 
@@ -105,46 +115,70 @@ class MerchantImport:
         return not self.rejected
 
     def summary(self):
-        return (
-            f"{self.filename}：共 {len(self.rows)} 行，新建 {len(self.created)} 家，更新 {len(self.updated)} 家，"
-            f"无变化 {len(self.unchanged)} 家，拒绝 {len(self.rejected)} 行"
-        )
+        return summary_text(self.filename, len(self.rows), len(self.created), len(self.updated),
+                            len(self.unchanged), len(self.rejected))
 
     def error_lines(self):
-        return [f"第 {row.row_number} 行（{row.name or '无名称'}）：{'；'.join(row.errors)}" for row in self.rejected]
+        return [row.error_line for row in self.rejected]
 
     @transaction.atomic
     def apply(self):
         """Write the plan. Refuses (writes nothing) when any row was rejected."""
-        from wagtail.search.backends import get_search_backends
-
-        from merchants.models import Merchant, pinyin_key
-
         if not self.ok:
             raise ImportFileError(f"有 {len(self.rejected)} 行有错误，未导入任何数据，请修正后重新导入。")
-        new = []
-        for row in self.created:
-            merchant = Merchant(**_model_values(row.values))
-            merchant.sort_key = pinyin_key(merchant.name)
-            new.append(merchant)
-        Merchant.objects.bulk_create(new, batch_size=500)
-        now = timezone.now()
-        changed = []
-        for row in self.updated:
-            merchant = row.merchant
-            values = _model_values(row.values)
-            for name, value in values.items():
-                setattr(merchant, name, value)
-            merchant.updated_at = now
-            # one plain UPDATE per row: bulk_update's CASE expressions are far slower on SQLite
-            Merchant.objects.filter(pk=merchant.pk).update(updated_at=now, **values)
-            changed.append(merchant)
-        touched = new + changed
-        if touched:
-            for backend in get_search_backends(with_auto_update=True):
-                backend.add_bulk(Merchant, touched)
-            transaction.on_commit(_purge_page_cache)
+        _write(self.created, self.updated)
         return self
+
+
+def summary_text(filename, total, created, updated, unchanged, rejected):
+    return (f"{filename}：共 {total} 行，新建 {created} 家，更新 {updated} 家，"
+            f"无变化 {unchanged} 家，拒绝 {rejected} 行")
+
+
+def _write(created, updated):
+    """Insert the created rows and update the changed ones (their ``merchant`` set), then index them."""
+    from wagtail.search.backends import get_search_backends
+
+    from merchants.models import Merchant, pinyin_key
+
+    new = []
+    for row in created:
+        merchant = Merchant(**_model_values(row.values))
+        merchant.sort_key = pinyin_key(merchant.name)
+        new.append(merchant)
+    Merchant.objects.bulk_create(new, batch_size=500)
+    now = timezone.now()
+    changed = []
+    for row in updated:
+        merchant = row.merchant
+        values = _model_values(row.values)
+        for name, value in values.items():
+            setattr(merchant, name, value)
+        merchant.updated_at = now
+        # one plain UPDATE per row: bulk_update's CASE expressions are far slower on SQLite
+        Merchant.objects.filter(pk=merchant.pk).update(updated_at=now, **values)
+        changed.append(merchant)
+    touched = new + changed
+    if touched:
+        for backend in get_search_backends(with_auto_update=True):
+            backend.add_bulk(Merchant, touched)
+        transaction.on_commit(_purge_page_cache)
+
+
+def write_rows(rows):
+    """Write one batch of checked rows (none rejected) in the caller's transaction. Each row is compared with the
+    database as it is now, so writing a batch again creates nothing twice. Returns the rows per action."""
+    from merchants.models import Merchant
+
+    names = {row.values["name"] for row in rows}
+    existing = {(m.name, m.address): m for m in Merchant.objects.filter(name__in=names)}
+    for row in rows:
+        classify(row, existing.get(row.key))
+    _write([row for row in rows if row.action == "create"], [row for row in rows if row.action == "update"])
+    counts = {"create": 0, "update": 0, "unchanged": 0}
+    for row in rows:
+        counts[row.action] += 1
+    return counts
 
 
 def _purge_page_cache():
@@ -168,28 +202,27 @@ def _model_values(values):
 # Reading ---------------------------------------------------------------------------------------------------------
 
 def read_table(data, filename):
-    """Rows of cell values from xlsx or CSV bytes, header first: at most MAX_ROWS + 1 rows of MAX_COLUMNS cells.
+    """Rows of cell values from xlsx or CSV bytes, header first: at most MAX_ROWS + 1 rows of MAX_COLUMNS cells."""
+    return list(iter_table(data, filename))
 
-    Rows are streamed and the reading stops at the first row over the limit; an xlsx is checked as a zip
-    (core.uploads.check_zip) before openpyxl opens it."""
+
+def iter_table(data, filename):
+    """The rows of ``read_table`` one by one: the reading stops at the first row over the limit; an xlsx is
+    checked as a zip (core.uploads.check_zip) before openpyxl opens it."""
     suffix = Path(filename or "").suffix.lower()
     if len(data) > MAX_FILE_BYTES:
         raise ImportFileError(f"文件超过 {size_text(MAX_FILE_BYTES)}，请拆分后导入")
     if data[:4] == b"PK\x03\x04" or suffix == ".xlsx":
-        return _bounded(_read_xlsx(data))
-    if suffix in {".csv", ".txt", ""}:
-        return _bounded(_read_csv(data))
-    raise ImportFileError(f"不支持的文件类型“{suffix}”，请上传 .xlsx 或 .csv 文件")
-
-
-def _bounded(rows):
-    table = []
+        rows = _read_xlsx(data)
+    elif suffix in {".csv", ".txt", ""}:
+        rows = _read_csv(data)
+    else:
+        raise ImportFileError(f"不支持的文件类型“{suffix}”，请上传 .xlsx 或 .csv 文件")
     with closing(rows):
-        for row in rows:
-            if len(table) > MAX_ROWS:  # the header and MAX_ROWS rows are already read
+        for count, row in enumerate(rows):
+            if count > MAX_ROWS:  # the header and MAX_ROWS rows are already read
                 raise ImportFileError(f"文件超过 {MAX_ROWS} 行，请分批导入")
-            table.append(list(row[:MAX_COLUMNS]))
-    return table
+            yield list(row[:MAX_COLUMNS])
 
 
 def _xlsx_part_limit(name):
@@ -375,47 +408,75 @@ def _check_row(row_number, cells, mapping, categories):
     return RowResult(row_number=row_number, values=values, errors=errors)
 
 
+def categories_by_name():
+    from merchants.models import Category
+
+    return {c.name: c for c in Category.objects.all()}
+
+
+def check_rows(data, filename, categories):
+    """The file's non-empty rows, read and checked one by one (duplicates within the file included); their action
+    is "reject" or still to be decided against the database (``classify``). Raises ImportFileError for unreadable
+    files, for a missing header and for a file without data."""
+    return check_table(iter_table(data, filename), categories)
+
+
+def check_table(rows, categories):
+    """``check_rows`` for the rows of cells of ``iter_table`` (or a copy of them)."""
+    with closing(rows):
+        header_row = 0
+        for cells in rows:
+            header_row += 1
+            if any(_text(c) for c in cells):
+                break
+        else:
+            raise ImportFileError("文件是空的，没有表头和数据")
+        mapping = _header_map(cells, header_row)
+        seen, count = {}, 0
+        for offset, cells in enumerate(rows, start=header_row + 1):
+            if not any(_text(c) for c in cells):
+                continue
+            row = _check_row(offset, cells, mapping, categories)
+            if row.values["name"] and row.key in seen:
+                row.errors.append(f"与第 {seen[row.key]} 行是同一商户（名称和地址相同）")
+            elif row.values["name"]:
+                seen[row.key] = offset
+            if row.errors:
+                row.action = "reject"
+            count += 1
+            yield row
+        if not count:
+            raise ImportFileError("文件中没有商户数据（表头之后都是空行）")
+
+
+def classify(row, merchant):
+    """Decide a checked row's action against the existing merchant with its key (None: there is none)."""
+    if row.errors:
+        row.action = "reject"
+    elif merchant is not None:
+        row.merchant = merchant
+        new_values = _model_values(row.values)
+        new_values["category_id"] = new_values.pop("category").pk
+        row.changes = [
+            LABELS[name.removesuffix("_id")] for name in COMPARED if getattr(merchant, name) != new_values[name]
+        ]
+        row.action = "update" if row.changes else "unchanged"
+    else:
+        row.action = "create"
+    return row
+
+
 def plan_import(data, filename="merchants.xlsx"):
     """Read and check a whole file; nothing is written. Raises ImportFileError for unreadable files."""
-    from merchants.models import Category, Merchant
+    from merchants.models import Merchant
 
-    table = read_table(data, filename)
-    header_row = 1
-    while table and not any(_text(c) for c in table[0]):
-        table.pop(0)
-        header_row += 1
-    if not table:
-        raise ImportFileError("文件是空的，没有表头和数据")
-    mapping = _header_map(table[0], header_row)
-    categories = {c.name: c for c in Category.objects.all()}
-    existing = {(m.name, m.address): m for m in Merchant.objects.all()}
-    rows, seen = [], {}
-    for offset, cells in enumerate(table[1:], start=header_row + 1):
-        if not any(_text(c) for c in cells):
-            continue
-        row = _check_row(offset, cells, mapping, categories)
-        key = (row.values["name"], row.values["address"])
-        if row.values["name"] and key in seen:
-            row.errors.append(f"与第 {seen[key]} 行是同一商户（名称和地址相同）")
-        elif row.values["name"]:
-            seen[key] = offset
-        if row.errors:
-            row.action = "reject"
-        elif key in existing:
-            row.merchant = existing[key]
-            new_values = _model_values(row.values)
-            new_values["category_id"] = new_values.pop("category").pk
-            row.changes = [
-                LABELS[name.removesuffix("_id")]
-                for name in COMPARED
-                if getattr(row.merchant, name) != new_values[name]
-            ]
-            row.action = "update" if row.changes else "unchanged"
-        else:
-            row.action = "create"
-        rows.append(row)
-    if not rows:
-        raise ImportFileError("文件中没有商户数据（表头之后都是空行）")
+    categories = categories_by_name()
+    existing = None
+    rows = []
+    for row in check_rows(data, filename, categories):
+        if existing is None:
+            existing = {(m.name, m.address): m for m in Merchant.objects.all()}
+        rows.append(classify(row, existing.get(row.key)))
     return MerchantImport(filename=Path(filename or "").name, rows=rows)
 
 

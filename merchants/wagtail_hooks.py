@@ -87,9 +87,16 @@ register_snippet(MerchantGroup)
 def merchant_admin_urls():
     return [
         path("merchants/import/", admin_views.ImportView.as_view(), name="merchants_import"),
+        path("merchants/import/<int:pk>/", admin_views.ImportJobView.as_view(), name="merchants_import_job"),
         path("merchants/template.<str:fmt>", admin_views.template_download, name="merchants_template"),
         path("merchants/export.<str:fmt>", admin_views.export, name="merchants_export"),
     ]
 
 
 hooks.register("construct_homepage_panels", panels.add_panel)
+
+
+@hooks.register("register_log_actions")
+def register_import_log_actions(actions):
+    actions.register_action("merchants.import_started", "开始导入特惠商户", "确认导入特惠商户表格（后台处理）")
+    actions.register_action("merchants.import", "导入特惠商户", "导入特惠商户表格完成")

@@ -9,6 +9,8 @@ from django.contrib.auth.models import Group
 from django.core.files.uploadedfile import SimpleUploadedFile
 from openpyxl import load_workbook
 
+from core.models import BackgroundJob
+from core.tests.worker import run_worker
 from merchants import admin_views
 from merchants.importing import HEADINGS, plan_import
 from merchants.models import Merchant
@@ -75,7 +77,7 @@ def test_editor_can_add_merchant_through_admin(editor_client, categories):
     assert Merchant.objects.get(name="后台新增商户").sort_key.startswith("hou4")
 
 
-def test_import_upload_preview_confirm(editor_client, categories):
+def test_import_upload_preview_confirm(task_queue, editor_client, categories):
     page = editor_client.get(IMPORT_URL).content.decode()
     assert "下载 Excel 模板" in page and "上传并预览" in page
     upload = SimpleUploadedFile("商户.xlsx", xlsx_bytes(GOOD_ROWS))
@@ -84,18 +86,26 @@ def test_import_upload_preview_confirm(editor_client, categories):
     assert Merchant.objects.count() == 0  # nothing written before confirming
     token = re.search(r'name="token" value="([0-9a-f]{32})"', preview).group(1)
     response = editor_client.post(IMPORT_URL, {"token": token, "filename": "商户.xlsx"})
-    assert response.status_code == 302 and response["Location"] == LIST_URL
-    assert Merchant.objects.count() == 3
-    listing = editor_client.get(LIST_URL).content.decode()
-    assert "导入完成" in listing and "新建 3 家" in listing
-    # the stored upload is used once, and stale unconfirmed previews are cleaned up
+    job = BackgroundJob.objects.get()
+    assert response.status_code == 302 and response["Location"] == f"{IMPORT_URL}{job.pk}/"
+    assert Merchant.objects.count() == 0  # the worker writes
+    # stale unconfirmed previews are cleaned up, the file of a waiting import is not
     stale = admin_views.upload_dir() / "1-0123456789abcdef0123456789abcdef.csv"
     stale.write_bytes(b"x")
-    os.utime(stale, (time.time() - 3 * 86400,) * 2)
+    waiting = admin_views.upload_dir() / job.params["file"]
+    for path in (stale, waiting):
+        os.utime(path, (time.time() - 3 * 86400,) * 2)
     editor_client.post(IMPORT_URL, {"file": SimpleUploadedFile("again.xlsx", xlsx_bytes(GOOD_ROWS))})
-    assert not stale.exists()
-    response = editor_client.post(IMPORT_URL, {"token": token, "filename": "商户.xlsx"}, follow=True)
-    assert "导入已过期" in response.content.decode() and Merchant.objects.count() == 3
+    assert not stale.exists() and waiting.exists()
+    run_worker()
+    assert Merchant.objects.count() == 3 and not waiting.exists()
+    page = editor_client.get(response["Location"]).content.decode()
+    assert "导入完成" in page and "新建 3 家" in page
+    # the stored upload is used once: confirming again shows the same job
+    again = editor_client.post(IMPORT_URL, {"token": token, "filename": "商户.xlsx"})
+    assert again["Location"] == response["Location"] and BackgroundJob.objects.count() == 1
+    run_worker()
+    assert Merchant.objects.count() == 3
 
 
 def test_import_preview_of_update_and_reject(editor_client, categories):

@@ -14,6 +14,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from core import staging
+from core.tests.worker import run_worker
 from merchants.models import Merchant
 from merchants.tests.helpers import GOOD_ROWS, xlsx_bytes
 from speeches.models import SpeechPage
@@ -63,7 +64,8 @@ def test_stale_word_stagings_are_removed(admin_client, speech_index, speech_docx
     assert not old.exists()
 
 
-def test_merchant_import_stages_privately_and_cleans_up(client, django_user_model, settings, loose_umask):
+def test_merchant_import_stages_privately_and_cleans_up(task_queue, client, django_user_model, settings,
+                                                        loose_umask):
     user = django_user_model.objects.create_user("editor", password="pass-word-123")
     user.groups.add(Group.objects.get(name="编辑"))
     client.force_login(user)
@@ -75,6 +77,8 @@ def test_merchant_import_stages_privately_and_cleans_up(client, django_user_mode
     assert mode(folder) == 0o700 and mode(folder.parent) == 0o700 and mode(stored) == 0o600
     assert not files_under(settings.MEDIA_ROOT)
     client.post("/admin/merchants/import/", {"token": token, "filename": "商户.xlsx"})
+    assert list(folder.iterdir()) == [stored] and Merchant.objects.count() == 0  # kept for the import job
+    run_worker()
     assert Merchant.objects.count() == 3
     assert list(folder.iterdir()) == []
 
