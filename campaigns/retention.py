@@ -53,16 +53,18 @@ def purge_rosters(days, dry_run=False, today=None, log=print):
         log(f"试运行：将删除 {total} 份名单的 {lines} 条名单行和 {files} 个上传文件，未做任何修改")
         return total
     done = 0
-    for upload in uploads.select_related("unit", "campaign").iterator(chunk_size=100):
+    for pk in list(uploads.values_list("pk", flat=True)):
         with transaction.atomic():
-            locked = RosterUpload.objects.select_for_update().get(pk=upload.pk)
+            locked = RosterUpload.objects.select_for_update().filter(pk=pk).first()
+            if locked is None:
+                continue
             relative = locked.file_path
             lines = RosterRow.objects.filter(upload=locked).delete()[0]
-            RosterUpload.objects.filter(pk=locked.pk).update(status=RosterStatus.ERASED, file_path="",
-                                                             file_sha256="", original_name="（已删除）")
+            RosterUpload.objects.filter(pk=pk).update(status=RosterStatus.ERASED, file_path="", file_sha256="",
+                                                      original_name="（已删除）")
             EnrolmentAuditLog.objects.create(
-                action=AuditAction.RETENTION, actor_name="system", unit=upload.unit, campaign=upload.campaign,
-                upload=locked, row_count=lines,
+                action=AuditAction.RETENTION, actor_name="system", unit_id=locked.unit_id,
+                campaign_id=locked.campaign_id, upload=locked, row_count=lines,
                 note=f"活动结束超过{days}天，删除名单行{lines}条、文件{1 if relative else 0}个")
         roster.delete_file(relative)
         done += 1
