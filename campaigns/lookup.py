@@ -20,7 +20,6 @@ from core.clientip import client_ip
 
 NOT_FOUND = "未找到：请核对受理编号和身份证号后6位。"
 TOO_MANY = "查询次数过多，请稍后再试。"
-DEFAULT_LIMITS = {"address": (10, 600), "reference": (5, 3600)}
 
 
 def _fold(value):
@@ -50,7 +49,7 @@ class LookupForm(forms.Form):
 
 
 def _over_limit(kind, value):
-    limit, window = getattr(settings, "ENROLMENT_LOOKUP_LIMITS", DEFAULT_LIMITS)[kind]
+    limit, window = settings.ENROLMENT_LOOKUP_LIMITS[kind]
     key = f"campaigns:lookup:{kind}:{crypto.lookup_hash(value)[:32]}"
     cache.add(key, 0, timeout=window)
     try:

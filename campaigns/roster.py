@@ -181,7 +181,7 @@ def build_template(campaign, block, unit):
 
 
 def roster_dir():
-    return Path(getattr(settings, "ROSTER_DIR", Path(settings.VAR_DIR) / "rosters"))
+    return Path(settings.ROSTER_DIR)
 
 
 def store_file(unit, uploaded):

@@ -19,6 +19,7 @@ from django.views.generic import TemplateView, View
 from wagtail.admin.filters import DateRangePickerWidget, WagtailFilterSet
 from wagtail.admin.forms import WagtailAdminModelForm
 from wagtail.admin.panels import FieldPanel, ObjectList
+from wagtail.admin.ui.menus import MenuItem
 from wagtail.admin.ui.tables import Column
 from wagtail.admin.views import generic
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
@@ -71,6 +72,20 @@ class UnitFilterSet(WagtailFilterSet):
         fields = ["active", "district"]
 
 
+def unit_page_url(user, unit):
+    """The unit's edit page for those who may change it, else the listing (erasers only view units)."""
+    return reverse("units:edit", args=[unit.pk]) if user.has_perm("campaigns.change_unit") else reverse("units:index")
+
+
+class UnitIndexView(generic.IndexView):
+    def get_list_more_buttons(self, instance):
+        buttons = list(super().get_list_more_buttons(instance))
+        if self.request.user.has_perm(ERASE_PERMISSION):
+            buttons.append(MenuItem("删除个人信息", url=reverse("units:erase", args=[instance.pk]), icon_name="bin",
+                                    priority=90))
+        return buttons
+
+
 class UnitEditView(generic.EditView):
     @cached_property
     def header_more_buttons(self):
@@ -114,11 +129,11 @@ class EraseView(WagtailAdminTemplateMixin, View):
 
     def get_breadcrumbs_items(self):
         return self.breadcrumbs_items + [{"url": reverse("units:index"), "label": "基层工会"},
-                                         {"url": reverse("units:edit", args=[self.unit.pk]), "label": self.unit.name},
+                                         {"url": unit_page_url(self.request.user, self.unit), "label": self.unit.name},
                                          {"url": "", "label": "删除个人信息"}]
 
     def context(self, form):
-        return self.get_context_data(form=form, unit=self.unit,
+        return self.get_context_data(form=form, unit=self.unit, back_url=unit_page_url(self.request.user, self.unit),
                                      enrolment_count=Enrolment.objects.filter(unit=self.unit).count(),
                                      upload_count=RosterUpload.objects.filter(unit=self.unit).count())
 
@@ -138,7 +153,7 @@ class EraseView(WagtailAdminTemplateMixin, View):
             done = erasure.erase_unit(self.unit, request.user)
             messages.success(request, f"已删除“{self.unit.name}”的报名 {done['enrolments']} 条、"
                                       f"名单行 {done['rows']} 条、文件 {done['files']} 个。")
-        return redirect("units:edit", self.unit.pk)
+        return redirect(unit_page_url(request.user, self.unit))
 
 
 class UnitViewSet(ModelViewSet):
@@ -146,6 +161,7 @@ class UnitViewSet(ModelViewSet):
     icon = "group"
     menu_label = "基层工会"
     name = "units"
+    index_view_class = UnitIndexView
     edit_view_class = UnitEditView
     filterset_class = UnitFilterSet
     search_fields = ["name", "credit_code", "district", "contact_person"]

@@ -1,6 +1,8 @@
 """The portal's roles (groups) and its one moderation workflow.
 
-Created once by migration core 0001; later migrations leave an administrator's changes alone.
+Created once by migration core 0001; later migrations leave an administrator's changes alone. The collective
+path's permissions (units, agents, erasure) came later: migration core 0003 grants just those to databases made
+before (``grant_collective_roles``), so a fresh database and a migrated one hold the same roles.
 ``ensure_roles`` takes an app registry so the migration can pass its historical one.
 """
 
@@ -10,6 +12,7 @@ from django.contrib.contenttypes.management import create_contenttypes
 EDITORS = "编辑"
 MODERATORS = "审核"
 ENROLMENT_STAFF = "报名审核"
+DATA_ERASERS = "个人信息删除"
 WORKFLOW_NAME = "审核发布"
 # Wagtail's own defaults, folded into the roles above so an administrator sees one set.
 WAGTAIL_GROUPS = {"Editors": EDITORS, "Moderators": MODERATORS}
@@ -48,7 +51,24 @@ MODERATOR_MODEL_PERMS = [
     "campaigns.change_enrolment",
 ]
 # Full ID numbers and exports (campaigns.view_id_number) are granted to named people, not to a role.
-ENROLMENT_STAFF_MODEL_PERMS = ["wagtailadmin.access_admin", "campaigns.view_enrolment", "campaigns.change_enrolment"]
+# 报名审核 also runs the collective path: units and their agents (add, change = disable and reset; never delete,
+# the data stays tied to them); roster uploads and the audit log follow the enrolment permissions.
+COLLECTIVE_STAFF_PERMS = [
+    "campaigns.add_unit",
+    "campaigns.change_unit",
+    "campaigns.view_unit",
+    "campaigns.add_unitagent",
+    "campaigns.change_unitagent",
+    "campaigns.view_unitagent",
+]
+ENROLMENT_STAFF_MODEL_PERMS = [
+    "wagtailadmin.access_admin",
+    "campaigns.view_enrolment",
+    "campaigns.change_enrolment",
+    *COLLECTIVE_STAFF_PERMS,
+]
+# Erasing a unit's or a member's personal data cannot be undone: its own group, for the named people who do it.
+DATA_ERASER_MODEL_PERMS = ["wagtailadmin.access_admin", "campaigns.view_unit", "campaigns.erase_unit_data"]
 
 
 def _permissions(apps, names):
@@ -108,6 +128,7 @@ def ensure_roles(apps):
         (EDITORS, EDITOR_PAGE_PERMS, EDITOR_COLLECTION_PERMS, EDITOR_MODEL_PERMS),
         (MODERATORS, MODERATOR_PAGE_PERMS, MODERATOR_COLLECTION_PERMS, MODERATOR_MODEL_PERMS),
         (ENROLMENT_STAFF, [], [], ENROLMENT_STAFF_MODEL_PERMS),
+        (DATA_ERASERS, [], [], DATA_ERASER_MODEL_PERMS),
     ]:
         roles[name], _ = Group.objects.get_or_create(name=name)
         _grant(apps, roles[name], page_perms, collection_perms, model_perms, root_page, root_collection)
@@ -136,3 +157,16 @@ def ensure_roles(apps):
     if root_page is not None:
         WorkflowPage.objects.update_or_create(page=root_page, defaults={"workflow": workflow})
     return roles
+
+
+def grant_collective_roles(apps):
+    """Migration core 0003: the collective path's permissions, for databases whose roles were made before it.
+
+    Adds only these; an administrator's other changes stay. A deleted 报名审核 group is not brought back."""
+    Group = apps.get_model("auth", "Group")
+    _create_permissions(apps)
+    staff = Group.objects.filter(name=ENROLMENT_STAFF).first()
+    if staff is not None:
+        staff.permissions.add(*_permissions(apps, COLLECTIVE_STAFF_PERMS))
+    erasers, _ = Group.objects.get_or_create(name=DATA_ERASERS)
+    erasers.permissions.add(*_permissions(apps, DATA_ERASER_MODEL_PERMS))

@@ -36,7 +36,6 @@ from core.clientip import client_ip
 
 PER_PAGE = 50
 LOGIN_FAILED = "用户名或密码不正确，或该账号不是有效的代办员账号。"
-DEFAULT_IP_LIMIT = (30, 900)
 
 
 def audit(request, action, upload=None, campaign=None, row_count=0, note=""):
@@ -80,7 +79,7 @@ def login_view(request):
     form = AgentLoginForm(request.POST or None)
     status = 200
     if request.method == "POST":
-        limit, window = getattr(settings, "AGENT_LOGIN_IP_LIMIT", DEFAULT_IP_LIMIT)
+        limit, window = settings.AGENT_LOGIN_IP_LIMIT
         key = _ip_failures_key(request)
         if (cache.get(key) or 0) >= limit:
             return TemplateResponse(request, "campaigns/agents/login.html", {

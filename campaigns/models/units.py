@@ -156,6 +156,7 @@ class AuditAction(models.TextChoices):
     VIEW_ID = "view_id", "查看完整身份证号"
     ERASE_UNIT = "erase_unit", "删除单位个人信息"
     ERASE_MEMBER = "erase_member", "删除单个会员个人信息"
+    RETENTION = "retention", "保留期满自动删除名单"
     RESET_PASSWORD = "reset_password", "重置代办员密码"
 
 

@@ -2,9 +2,11 @@
 with a bad row, preview, confirm, staff batch approval, and the member's progress lookup."""
 
 import pytest
+from django.contrib.auth.models import Group
 from django.test import Client
 
 from campaigns.tests.collective import AGENT_PASSWORD, make_agent, make_unit, person_id, person_row, roster_bytes
+from core.roles import ENROLMENT_STAFF
 from tests.test_accessibility_browser import axe_violations
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -55,9 +57,10 @@ def test_agent_upload_to_member_lookup(browser, phone_page, site_on_live_server,
     assert "名单已提交：新增 2 条" in page.locator(".agent-messages").inner_text()
     upload_url = page.url
 
-    admin = django_user_model.objects.create_superuser("boss", "boss@example.org", "Boss-pass-2026-x")
+    reviewer = django_user_model.objects.create_user("shenhe", password="Review-pass-2026-x")
+    reviewer.groups.add(Group.objects.get(name=ENROLMENT_STAFF))  # a 报名审核 member, not a superuser
     staff = Client()
-    staff.force_login(admin)
+    staff.force_login(reviewer)
     context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="zh-CN")
     context.add_cookies([{"name": "sessionid", "value": staff.cookies["sessionid"].value, "url": base}])
     staff_page = context.new_page()

@@ -80,6 +80,7 @@ def test_batch_approval_single_return_and_notifications(client, campaign, unit, 
     assert all("已提交（由武船工会代为报名）" in c["message"] for c in sms_hook.calls)
     assert len(mail.outbox) == 1 and mail.outbox[0].to == ["agent@example.org"]
     assert "新增 3 条" in mail.outbox[0].body
+    assert_no_full_id(*[r["id_number"] for r in rows])
 
     client.force_login(reviewer)
     listing = client.get("/admin/roster_uploads/").content.decode()

@@ -38,6 +38,18 @@ def test_campaign_page_links_to_the_lookup(client, campaign):
     assert page.status_code == 200 and "<h1>报名进度查询</h1>" in page.content.decode()
 
 
+def test_every_campaign_page_links_to_the_lookup(client, campaign_index):
+    """Also a campaign whose form was taken off the page: its members still ask how their enrolment stands."""
+    from campaigns.tests.conftest import make_campaign
+
+    page = make_campaign(campaign_index, slug="no-form")
+    page.body = [block for block in page.body.raw_data if block["type"] != "enrolment_form"]
+    page.save_revision().publish()
+    page.refresh_from_db()
+    assert not page.form_blocks()
+    assert f'href="{URL}"' in client.get(page.url).content.decode()
+
+
 def test_right_pair_shows_state_and_date_only(client, individual):
     response = ask(client, individual.reference, VALID_ID_X[-6:])
     html = response.content.decode()

@@ -45,3 +45,75 @@ def test_old_campaigns_lose_personal_data_and_keep_statistics(old_and_current, c
     assert kept.name == "职工2" and kept.id_number == make_id_number("42010619900312123")
     call_command("anonymise_enrolments", days=365)  # idempotent
     assert "已匿名化" not in capsys.readouterr().out
+
+
+@pytest.fixture
+def rosters(client, campaign_index, settings, tmp_path, django_capture_on_commit_callbacks):
+    """An old and a current campaign, each with a confirmed upload and a preview left unconfirmed."""
+    from campaigns.tests.collective import latest_upload, make_agent, make_unit, person_row, upload
+
+    settings.ROSTER_DIR = tmp_path / "rosters"
+    today = timezone.localdate()
+    old = make_campaign(campaign_index, slug="old-roster")
+    current = make_campaign(campaign_index, slug="current-roster")
+    unit = make_unit()
+    other = make_unit(name="武钢工会", serial="MC0000002")
+    uploads = {}
+    for key, page, owner, rows in [("old_confirmed", old, unit, [1, 2]), ("old_preview", old, other, [3]),
+                                   ("current_confirmed", current, unit, [4, 5]), ("current_preview", current, other,
+                                                                                 [6])]:
+        agent = owner.agents.first() or make_agent(owner, username=f"agent{owner.pk}")
+        client.force_login(agent.user)
+        assert upload(client, page, owner, [person_row(n) for n in rows]).status_code == 302
+        uploads[key] = latest_upload()
+        if key.endswith("confirmed"):
+            with django_capture_on_commit_callbacks(execute=True):
+                client.post(f"/agents/uploads/{uploads[key].pk}/confirm/", {"consent": "on"})
+    client.logout()
+    old.end_date = today - datetime.timedelta(days=800)
+    old.start_date = today - datetime.timedelta(days=900)
+    old.save_revision().publish()
+    for roster_upload in uploads.values():
+        roster_upload.refresh_from_db()
+        assert (settings.ROSTER_DIR / roster_upload.file_path).is_file()
+    return uploads
+
+
+def test_retention_removes_ended_campaigns_roster_lines_and_files(rosters, settings, capsys):
+    from campaigns.models import AuditAction, EnrolmentAuditLog, RosterRow, RosterStatus
+
+    paths = {key: settings.ROSTER_DIR / u.file_path for key, u in rosters.items()}
+    counts = {key: u.total_rows for key, u in rosters.items()}
+    call_command("anonymise_enrolments", days=365, dry_run=True)
+    assert "试运行：将删除 2 份名单的 3 条名单行和 2 个上传文件" in capsys.readouterr().out
+    assert all(path.is_file() for path in paths.values()) and RosterRow.objects.count() == 6
+
+    call_command("anonymise_enrolments", days=365)
+    out = capsys.readouterr().out
+    assert "已匿名化 2/2 条" in out and "已删除 2 份名单的逐行数据和上传文件" in out
+    for key in ("old_confirmed", "old_preview"):
+        roster_upload = rosters[key]
+        roster_upload.refresh_from_db()
+        assert not paths[key].exists()
+        assert not RosterRow.objects.filter(upload=roster_upload).exists()
+        assert roster_upload.status == RosterStatus.ERASED and roster_upload.file_path == ""
+        assert roster_upload.original_name == "（已删除）" and roster_upload.total_rows == counts[key]
+        entry = EnrolmentAuditLog.objects.get(action=AuditAction.RETENTION, upload=roster_upload)
+        assert entry.actor_name == "system" and entry.unit == roster_upload.unit
+        assert entry.row_count == counts[key] and "活动结束超过365天" in entry.note
+    # the current campaign's uploads, lines, files and enrolments are untouched
+    for key in ("current_confirmed", "current_preview"):
+        roster_upload = rosters[key]
+        status = roster_upload.status
+        roster_upload.refresh_from_db()
+        assert paths[key].is_file() and roster_upload.file_path and roster_upload.status == status
+        assert RosterRow.objects.filter(upload=roster_upload).count() == counts[key]
+    assert EnrolmentAuditLog.objects.filter(action=AuditAction.RETENTION).count() == 2
+    current = Enrolment.objects.filter(campaign=rosters["current_confirmed"].campaign)
+    assert sorted(current.values_list("name", flat=True)) == ["职工4", "职工5"]
+    old_enrolments = Enrolment.objects.filter(campaign=rosters["old_confirmed"].campaign)
+    assert old_enrolments.count() == 2 and set(old_enrolments.values_list("name", flat=True)) == {ANONYMOUS_NAME}
+
+    call_command("anonymise_enrolments", days=365)  # nothing left to do: no new audit entries
+    assert "已删除" not in capsys.readouterr().out
+    assert EnrolmentAuditLog.objects.filter(action=AuditAction.RETENTION).count() == 2

@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 from wagtail.models import GroupApprovalTask, Page, Workflow, WorkflowPage
 
-from core.roles import EDITORS, ENROLMENT_STAFF, MODERATORS, WORKFLOW_NAME
+from core.roles import DATA_ERASERS, EDITORS, ENROLMENT_STAFF, MODERATORS, WORKFLOW_NAME
 from speeches.models import SpeechPage
 from speeches.tests.factories import SpeechPageFactory
 
@@ -30,7 +30,7 @@ def moderator(db):
 
 
 def test_groups_and_workflow_exist_after_migrate(db):
-    assert set(Group.objects.values_list("name", flat=True)) == {EDITORS, MODERATORS, ENROLMENT_STAFF}
+    assert set(Group.objects.values_list("name", flat=True)) == {EDITORS, MODERATORS, ENROLMENT_STAFF, DATA_ERASERS}
     root = Page.get_first_root_node()
     assert WorkflowPage.objects.get(page=root).workflow.name == WORKFLOW_NAME
     assert list(Workflow.objects.values_list("name", flat=True)) == [WORKFLOW_NAME]
@@ -51,7 +51,7 @@ def test_roles_hold_the_permissions_of_the_job(db):
 @pytest.mark.django_db(transaction=True)
 def test_a_later_migrate_leaves_an_administrators_changes_alone(home_page):
     editors = Group.objects.get(name=EDITORS)
-    editors.permissions.remove(Permission.objects.get(codename="add_speaker"))
+    editors.permissions.remove(Permission.objects.get(content_type__app_label="speeches", codename="add_speaker"))
     Group.objects.create(name="宣传部")
     call_command("migrate", verbosity=0)
     assert not editors.permissions.filter(codename="add_speaker").exists()

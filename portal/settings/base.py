@@ -4,6 +4,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 BASE_DIR = PROJECT_DIR.parent
@@ -25,6 +26,20 @@ def env_bool(name, default=False):
 
 def env_list(name, default=""):
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+
+
+def env_rate(name, default):
+    """A "count/seconds" limit from the environment (e.g. 10/600) as (count, seconds), both positive integers."""
+    value = os.environ.get(name, "").strip() or default
+    count, slash, seconds = value.partition("/")
+    try:
+        parsed = (int(count), int(seconds)) if slash else None
+    except ValueError:
+        parsed = None
+    if parsed is None or min(parsed) < 1:
+        raise ImproperlyConfigured(f"环境变量 {name} 的值“{value}”无效：应为“次数/秒数”，"
+                                   f"两者都是正整数，例如 {default}。")
+    return parsed
 
 
 INSTALLED_APPS = [
@@ -323,14 +338,34 @@ ENROLMENT_KEY_FILE = Path(os.environ.get("ENROLMENT_KEY_FILE", VAR_DIR / "enrolm
 # HMAC key of the duplicate check; without it a dev key is generated into enrolment-hash.key beside the key file.
 ENROLMENT_HASH_KEY = os.environ.get("ENROLMENT_HASH_KEY", "")
 # Accepted (valid) enrolment POSTs per IP, and per ID number per campaign: "count/seconds".
-ENROLMENT_RATE_LIMIT = tuple(int(part) for part in os.environ.get("ENROLMENT_RATE_LIMIT", "10/600").split("/"))
-ENROLMENT_ID_RATE_LIMIT = tuple(
-    int(part) for part in os.environ.get("ENROLMENT_ID_RATE_LIMIT", "3/3600").split("/"))
+ENROLMENT_RATE_LIMIT = env_rate("ENROLMENT_RATE_LIMIT", "10/600")
+ENROLMENT_ID_RATE_LIMIT = env_rate("ENROLMENT_ID_RATE_LIMIT", "3/3600")
 # Dotted path to a callable(mobile=, message=, enrolment=) that sends an SMS; empty disables it.
 ENROLMENT_SMS_HOOK = os.environ.get("ENROLMENT_SMS_HOOK", "")
 CSRF_FAILURE_VIEW = "core.views.csrf_failure"
 # Enrolments of campaigns that ended more than this many days ago are anonymised by anonymise_enrolments (cron).
 ENROLMENT_RETENTION_DAYS = int(os.environ.get("ENROLMENT_RETENTION_DAYS", str(3 * 365)))
+
+
+def roster_dir(environ, var_dir, public_dirs):
+    """ROSTER_DIR: the agents' uploaded rosters (personal data), never inside a directory the web server serves."""
+    path = Path(environ.get("ROSTER_DIR", "").strip() or var_dir / "rosters").resolve()
+    for name, public in public_dirs.items():
+        public = Path(public).resolve()
+        if path == public or public in path.parents:
+            raise ImproperlyConfigured(f"环境变量 ROSTER_DIR（{path}）不能位于 {name}（{public}）之内："
+                                       "名单文件含个人信息，不能放在公开目录中。")
+    return path
+
+
+# Collective enrolment (campaigns/agents, campaigns/lookup.py): uploaded rosters are kept here (mode 0600);
+# failed agent sign-ins per client address; 报名进度查询 attempts per client address and per reference number.
+ROSTER_DIR = roster_dir(os.environ, VAR_DIR, {"MEDIA_ROOT": MEDIA_ROOT, "STATIC_ROOT": STATIC_ROOT})
+AGENT_LOGIN_IP_LIMIT = env_rate("AGENT_LOGIN_IP_LIMIT", "30/900")
+ENROLMENT_LOOKUP_LIMITS = {
+    "address": env_rate("ENROLMENT_LOOKUP_ADDRESS_LIMIT", "10/600"),
+    "reference": env_rate("ENROLMENT_LOOKUP_REFERENCE_LIMIT", "5/3600"),
+}
 
 # 长辈模式 is rendered per cookie: HTML responses vary on Cookie (core.middleware).
 MIDDLEWARE += ["core.middleware.VaryOnCookieMiddleware"]

@@ -5,7 +5,8 @@ from campaigns.retention import anonymise
 
 
 class Command(BaseCommand):
-    help = "匿名化活动结束超过保留期限的报名记录中的个人信息（姓名、身份证号、手机号等），可先试运行"
+    help = ("匿名化活动结束超过保留期限的报名记录中的个人信息（姓名、身份证号、手机号等），"
+            "并删除这些活动的代办员名单行和上传文件；可先试运行")
 
     def add_arguments(self, parser):
         default = settings.ENROLMENT_RETENTION_DAYS
