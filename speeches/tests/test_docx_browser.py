@@ -2,7 +2,7 @@
 
 import pytest
 
-from speeches.docx.samples import build_docx
+from speeches.tests.samples import build_docx
 
 pytestmark = pytest.mark.browser
 

@@ -13,11 +13,12 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from core import staging
-from speeches.docx import typography
-from speeches.docx.duplicates import ArchiveIndex, page_text
-from speeches.docx.importer import Batch, Upload, create_draft, expand, preview_uploads
-from speeches.docx.parse import parse_docx
-from speeches.docx.topics import suggest_topics
+from speeches.importers import typography
+from speeches.importers.blocks import block_text
+from speeches.importers.duplicates import ArchiveIndex, page_text
+from speeches.importers.text_rules import suggest_topics
+from speeches.importers.word.importer import Batch, Upload, create_draft, expand, preview_uploads
+from speeches.importers.word.parse import parse_docx
 
 STAGING_MAX_AGE = 24 * 3600
 TOKEN = re.compile(r"^[0-9a-f]{32}$")
@@ -121,13 +122,13 @@ def docx_import(request):
 
 
 def _max_mb():
-    from speeches.docx.reader import max_bytes
+    from speeches.importers.word.reader import max_bytes
 
     return max_bytes() // 1048576
 
 
 def _max_bytes_for(name):
-    from speeches.docx.reader import max_bytes
+    from speeches.importers.word.reader import max_bytes
 
     return max_bytes() * (5 if name.lower().endswith(".zip") else 1)
 
@@ -146,7 +147,7 @@ def docx_import_confirm(request):
         return redirect(reverse("speeches_docx_import") + f"?parent={parent.pk}")
     from django.db import transaction
 
-    from speeches.docx.importer import DEFAULT_SOURCE_NOTE, Preview
+    from speeches.importers.word.importer import DEFAULT_SOURCE_NOTE, Preview
 
     created = []
     try:
@@ -162,7 +163,7 @@ def docx_import_confirm(request):
                                     source_note=request.POST.get(f"source_note_{index}", DEFAULT_SOURCE_NOTE))
                 created.append(page)
     except Exception as exc:  # nothing is kept if any file fails now
-        from speeches.docx.errors import DocxImportError
+        from speeches.importers.word.errors import DocxImportError
 
         if not isinstance(exc, DocxImportError):
             raise
@@ -194,18 +195,6 @@ def _clean_stream(raw):
     return new
 
 
-def _text_of(block):
-    value = block["value"]
-    if block["type"] == "paragraph":
-        return re.sub(r"<[^>]+>", "", value)
-    if block["type"] in ("heading", "quote"):
-        return value.get("text", "")
-    if block["type"] == "table":
-        return " ".join([c.get("heading", "") for c in value.get("columns", [])] + [
-            str(v) for row in value.get("rows", []) for v in row["values"]])
-    return ""
-
-
 def _page_cleanup(page):
     """(cleaned field values, list of {where, changes})."""
     report, fields = [], {}
@@ -218,7 +207,7 @@ def _page_cleanup(page):
     raw = list(page.body.raw_data)
     cleaned = _clean_stream(raw)
     for index, (old, new) in enumerate(zip(raw, cleaned, strict=True), 1):
-        before, after = _text_of(old), _text_of(new)
+        before, after = block_text(old["type"], old["value"]), block_text(new["type"], new["value"])
         if old != new:
             report.append({"where": f"正文第{index}块", "changes": typography.changes(before, after)})
     if cleaned != raw:

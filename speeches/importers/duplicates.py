@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 
-from speeches.importing.corpus import jaccard, normalise, shingles
+from speeches.importers.text_rules import jaccard, normalise, shingles
 
 DUPLICATE_AT = 0.6  # Jaccard similarity of the two texts
 CONTAINED_AT = 0.8  # share of the smaller text found in the larger one
