@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from speeches.importers.blocks import to_stream
 from speeches.importers.corpus import CorpusFormatError, FileLines, scan_corpus
+from speeches.importers.duplicates import index_pages
 
 logger = logging.getLogger(__name__)
 
@@ -293,6 +294,7 @@ class _Writer:
             for page, revision in zip(pages, revisions, strict=True)
             for action, revision_id in (("wagtail.create", None), ("wagtail.publish", revision.pk))
         )
+        index_pages(pages)
         Page.objects.filter(pk=parent.pk).update(numchild=F("numchild") + len(pages))
         parent.numchild += len(pages)
         return [page.pk for page in pages]
