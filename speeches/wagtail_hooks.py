@@ -31,6 +31,7 @@ def docx_admin_urls():
     return [
         path("speeches/docx-import/", docx_views.docx_import, name="speeches_docx_import"),
         path("speeches/docx-import/confirm/", docx_views.docx_import_confirm, name="speeches_docx_import_confirm"),
+        path("speeches/docx-import/jobs/<int:job_id>/", docx_views.docx_import_job, name="speeches_docx_import_job"),
         path("speeches/<int:page_id>/check/", docx_views.speech_check, name="speeches_speech_check"),
         path("speeches/<int:page_id>/check/topics/", docx_views.speech_add_topics, name="speeches_speech_add_topics"),
     ]

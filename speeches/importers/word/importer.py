@@ -254,7 +254,8 @@ def stream_data(blocks, parent_title, collection=None):
 DEFAULT_SOURCE_NOTE = "根据来稿整理"
 
 
-def create_draft(preview, parent, user=None, topics=None, apply_cleanup=True, source_note=DEFAULT_SOURCE_NOTE):
+def create_draft(preview, parent, user=None, topics=None, apply_cleanup=True, source_note=DEFAULT_SOURCE_NOTE,
+                 import_key=""):
     """A draft SpeechPage (never published) holding the previewed content."""
     from speeches.models import SpeechPage
 
@@ -274,6 +275,7 @@ def create_draft(preview, parent, user=None, topics=None, apply_cleanup=True, so
             org_level=meta.org_level,
             source_note=(source_note or "").strip()[:200],
             live=False,
+            import_key=import_key,
         )
         page.body = stream_data(blocks, title)
         if topics:
