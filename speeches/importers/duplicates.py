@@ -20,7 +20,7 @@ MIN_SHINGLES = 40
 WINDOWS = ((200, 8), (2000, 16), (None, 32))
 QUERY_WINDOW = WINDOWS[0][1]
 # A candidate shares at least this part of the keys it would have over the smaller text (a match shares 60 %+).
-CANDIDATE_SHARE = 0.2
+CANDIDATE_SHARE = 0.4
 LOOKUP_CHUNK = 5000  # keys per query
 
 

@@ -125,7 +125,7 @@ def test_a_batch_check_costs_the_same_queries_for_any_archive_size(speech_index,
                 archive.find(parse_docx(upload.name, upload.data).text())
         counts.append(len(queries))
     assert SpeechPage.objects.count() == 420
-    assert counts[0] <= counts[1] == 2 * len(uploads)  # the key lookup and the candidates, per document
+    assert max(counts) <= 2 * len(uploads)  # the key lookup and (if any) the candidates, per document
     with django_assert_max_num_queries(2 * len(uploads) + 2):  # + the archive's topics
         previews = preview_uploads(uploads)
     assert all(p.ok for p in previews)
