@@ -19,7 +19,8 @@ MIN_SHINGLES = 40
 # denser keys. New texts are looked up with the smallest window, whose keys include those of every larger one.
 WINDOWS = ((200, 8), (2000, 16), (None, 32))
 QUERY_WINDOW = WINDOWS[0][1]
-# A candidate shares at least this part of the keys it would have over the smaller text (a match shares 60 %+).
+# A candidate shares at least this part of the keys it would have over the smaller text: a match shares at least
+# 75 % of the smaller text's shingles (Jaccard 0.6 of equal sizes; containment 0.8).
 CANDIDATE_SHARE = 0.4
 LOOKUP_CHUNK = 5000  # keys per query
 
