@@ -57,7 +57,7 @@ def corpus_file():
 
 @pytest.fixture
 def imported_corpus(speech_index, corpus_file):
-    from speeches.importing.writer import import_corpus
+    from speeches.importers.writer import import_corpus
 
     return import_corpus(corpus_file, parent=speech_index)
 

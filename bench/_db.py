@@ -88,7 +88,7 @@ def generate_speeches(index):
     """
     import time
 
-    from speeches.importing.corpus import decode, parse_corpus
+    from speeches.importers.corpus import decode, parse_corpus
 
     parsed = parse_corpus(decode((ROOT / "corpus" / "000_1f37454ad7433800.txt").read_bytes()))
     paragraphs = [b["value"] for s in parsed.speeches for b in s.blocks

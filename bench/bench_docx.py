@@ -40,9 +40,9 @@ def main():
     from django.urls import reverse
 
     from home.models import HomePage
-    from speeches.docx.samples import build_docx, corpus_entries
-    from speeches.importing.writer import import_corpus
+    from speeches.importers.writer import import_corpus
     from speeches.models import SpeechIndexPage, SpeechPage
+    from speeches.tests.samples import build_docx, corpus_entries
 
     call_command("migrate", verbosity=0)
     home = HomePage.objects.get()

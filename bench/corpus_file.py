@@ -52,7 +52,8 @@ def chinese_numeral(n):
 def pool():
     """Paragraphs of the real corpus (as bench/_db.py picks them), minus any that would start, end or join a
     speech (salutations, closing remarks, lines ending in a comma): every generated entry is one speech."""
-    from speeches.importing.corpus import CLOSING, SALUTATION, decode, parse_corpus
+    from speeches.importers.corpus import decode, parse_corpus
+    from speeches.importers.text_rules import CLOSING, SALUTATION
 
     parsed = parse_corpus(decode((ROOT / "corpus" / "000_1f37454ad7433800.txt").read_bytes()))
     paragraphs = [b["value"] for s in parsed.speeches for b in s.blocks
@@ -89,7 +90,7 @@ def _exact_copy(lines):
 
 
 def write_corpus(path, n, plant=0, seed=SEED):
-    from speeches.importing.corpus import jaccard, normalise, shingles
+    from speeches.importers.text_rules import jaccard, normalise, shingles
 
     rng = random.Random(seed)
     paragraphs = pool()

@@ -39,7 +39,7 @@ def run(vendor):
         from django.http import QueryDict
         from eval_queries import FORGIVING_QUERIES, QUERIES
 
-        from speeches.importing.writer import import_corpus
+        from speeches.importers.writer import import_corpus
         from speeches.models import SpeechPage
         from speeches.search.service import parse_params, search_speeches
         try:

@@ -72,7 +72,7 @@ def ensure_admin(log):
 
 
 def load_demo(log=print, progress=None):
-    from speeches.importing.writer import import_corpus
+    from speeches.importers.writer import import_corpus
 
     home, index = build_site()
     for path in sorted(CORPUS_DIR.glob("*.txt")):

@@ -14,3 +14,10 @@ class SpeechesConfig(AppConfig):
         from speeches.search.suggest import register_sources
 
         register_sources()
+
+        from django.db.models.signals import post_save
+
+        from speeches.importers.duplicates import index_saved_speech
+        from speeches.models import SpeechPage
+
+        post_save.connect(index_saved_speech, sender=SpeechPage, dispatch_uid="speeches_duplicate_keys")

@@ -17,22 +17,23 @@ class SpeakerViewSet(SnippetViewSet):
 register_snippet(SpeakerViewSet)
 
 
-# Word import and the typography/duplicate check (speeches/views_docx.py).
+# Word import and the typography/duplicate check (speeches/admin/docx_views.py).
 from django.urls import path, reverse  # noqa: E402
 from wagtail import hooks  # noqa: E402
 from wagtail.admin.menu import MenuItem  # noqa: E402
 from wagtail.admin.ui.menus.pages import PageMenuItem  # noqa: E402
 
-from speeches import views_docx  # noqa: E402
+from speeches.admin import docx_views  # noqa: E402
 
 
 @hooks.register("register_admin_urls")
 def docx_admin_urls():
     return [
-        path("speeches/docx-import/", views_docx.docx_import, name="speeches_docx_import"),
-        path("speeches/docx-import/confirm/", views_docx.docx_import_confirm, name="speeches_docx_import_confirm"),
-        path("speeches/<int:page_id>/check/", views_docx.speech_check, name="speeches_speech_check"),
-        path("speeches/<int:page_id>/check/topics/", views_docx.speech_add_topics, name="speeches_speech_add_topics"),
+        path("speeches/docx-import/", docx_views.docx_import, name="speeches_docx_import"),
+        path("speeches/docx-import/confirm/", docx_views.docx_import_confirm, name="speeches_docx_import_confirm"),
+        path("speeches/docx-import/jobs/<int:job_id>/", docx_views.docx_import_job, name="speeches_docx_import_job"),
+        path("speeches/<int:page_id>/check/", docx_views.speech_check, name="speeches_speech_check"),
+        path("speeches/<int:page_id>/check/topics/", docx_views.speech_add_topics, name="speeches_speech_add_topics"),
     ]
 
 

@@ -11,8 +11,8 @@ from playwright.sync_api import expect
 from wagtail.models import PageLogEntry
 
 from core.roles import EDITORS, MODERATORS, WORKFLOW_NAME
-from speeches.docx.samples import build_docx
 from speeches.models import SpeechPage
+from speeches.tests.samples import build_docx
 from speeches.tests.test_docx_browser import initial_data_restored_afterwards  # noqa: F401
 from speeches.tests.test_docx_zip_folders import windows_zip
 

@@ -11,7 +11,7 @@ from speeches.models import SpeechPage
 
 @pytest.mark.django_db(transaction=True)
 def test_backup_and_restore_round_trip(tmp_path, settings, speech_index, corpus_file):
-    from speeches.importing.writer import import_corpus
+    from speeches.importers.writer import import_corpus
 
     settings.MEDIA_ROOT = tmp_path / "media"
     import_corpus(corpus_file, parent=speech_index)

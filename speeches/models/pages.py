@@ -12,23 +12,9 @@ from wagtail.models import Page
 from wagtail.search import index
 
 from core.forms import PortalPageForm
-from speeches.blocks import SpeechBodyBlock, rich_text_to_plain
+from speeches.blocks import SpeechBodyBlock
+from speeches.importers.blocks import plain_text as plain_text_from_stream
 from speeches.search.related import related_speeches
-
-
-def plain_text_from_stream(body):
-    """The readable text of a speech body (paragraphs, headings, quotes), one block per line.
-
-    Works on the stored JSON without building blocks, so search can call it for a page of results cheaply.
-    """
-    parts = []
-    for block in getattr(body, "raw_data", body) or ():
-        kind, value = block.get("type"), block.get("value")
-        if kind == "paragraph" and isinstance(value, str):
-            parts.append(rich_text_to_plain(value))
-        elif kind in ("heading", "quote") and isinstance(value, dict):
-            parts.append(value.get("text") or "")
-    return "\n".join(parts)
 
 
 class OrgLevel(models.TextChoices):

@@ -1,8 +1,9 @@
-"""Headless Chromium: an editor uploads a Word document, reads the preview and confirms."""
+"""Headless Chromium: an editor uploads a Word document, reads the preview, confirms and watches the task worker
+create the draft."""
 
 import pytest
 
-from speeches.docx.samples import build_docx
+from speeches.tests.samples import build_docx
 
 pytestmark = pytest.mark.browser
 
@@ -39,6 +40,7 @@ def test_upload_preview_confirm_in_the_admin(initial_data_restored_afterwards, s
                                              desktop_page, tmp_path, settings):
     from django.contrib.auth import get_user_model
 
+    from core.tests.worker import database_tasks, run_worker
     from speeches.models import SpeechPage
 
     settings.MEDIA_ROOT = tmp_path / "media"
@@ -78,10 +80,17 @@ def test_upload_preview_confirm_in_the_admin(initial_data_restored_afterwards, s
     page.click("text=一键采用建议主题")
     checked = page.locator("input[name=topics_0]:checked").count()
     assert checked == page.locator("input[name=topics_0]").count() >= 5
-    page.click("text=确认导入为草稿")
-    page.wait_for_selector("text=已创建 1 篇讲话稿草稿")
+    with database_tasks():
+        page.click("text=确认导入为草稿")
+        page.wait_for_selector("#docx-job")
+        assert "已处理 0 / 1 个文件" in page.inner_text("#docx-job")  # queued, nothing created in the request
+        assert SpeechPage.objects.count() == 0
+        assert run_worker() >= 1  # the real db_worker
+    page.wait_for_selector("text=已创建 1 篇讲话稿草稿", timeout=15000)  # the page refreshes itself
+    assert "已处理 1 / 1 个文件" in page.inner_text("#docx-job")
 
     speech = SpeechPage.objects.get()
+    assert page.locator(f"#docx-job a[href='/admin/pages/{speech.pk}/edit/']").count() == 1
     assert not speech.live and speech.title == "在全市工会工作会议上的讲话"
     assert "会员服务卡" in speech.topics.names()
     assert speech.speaker.name == "张三"

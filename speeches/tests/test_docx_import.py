@@ -11,11 +11,11 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.urls import reverse
 
-from speeches.docx.importer import Upload, create_draft, expand, preview_uploads
-from speeches.docx.parse import parse_docx
-from speeches.docx.reader import ENCRYPTED_MARK, OLE_MAGIC
-from speeches.docx.samples import build_docx
+from speeches.importers.word.importer import Upload, create_draft, expand, preview_uploads
+from speeches.importers.word.parse import parse_docx
+from speeches.importers.word.reader import ENCRYPTED_MARK, OLE_MAGIC
 from speeches.models import Speaker, SpeechPage
+from speeches.tests.samples import build_docx
 
 SPEECH = [
     "在全市工会工作会议上的讲话",

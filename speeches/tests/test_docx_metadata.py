@@ -4,9 +4,9 @@ import datetime
 
 import pytest
 
-from speeches.docx.metadata import find_dates
-from speeches.docx.parse import parse_docx
-from speeches.docx.samples import build_docx
+from speeches.importers.text_rules import find_dates
+from speeches.importers.word.parse import parse_docx
+from speeches.tests.samples import build_docx
 
 BODY = ["同志们：", "今年的工会工作要围绕服务职工展开，切实维护职工合法权益。", "谢谢大家。"]
 

@@ -2,9 +2,9 @@
 
 import pytest
 
-from speeches.docx.errors import DocxImportError
-from speeches.docx.parse import parse_docx
-from speeches.docx.samples import build_docx
+from speeches.importers.word.errors import DocxImportError
+from speeches.importers.word.parse import parse_docx
+from speeches.tests.samples import build_docx
 
 OPENING = "同志们：今天我们召开会议，总结工作，部署任务。"
 

@@ -2,12 +2,11 @@
 
 import pytest
 
-from speeches.docx.duplicates import ArchiveIndex
-from speeches.docx.importer import Upload, preview_uploads
-from speeches.docx.parse import parse_docx
-from speeches.docx.samples import build_docx, corpus_documents
-from speeches.docx.topics import suggest_topics
-from speeches.importing.corpus import TOPIC_VOCABULARY
+from speeches.importers.duplicates import ArchiveIndex
+from speeches.importers.text_rules import TOPIC_VOCABULARY, suggest_topics
+from speeches.importers.word.importer import Upload, preview_uploads
+from speeches.importers.word.parse import parse_docx
+from speeches.tests.samples import build_docx, corpus_documents
 
 
 @pytest.fixture(scope="module")

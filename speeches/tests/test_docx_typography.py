@@ -2,7 +2,7 @@
 
 import pytest
 
-from speeches.docx.typography import changes, clean, clean_html
+from speeches.importers.typography import changes, clean, clean_html
 
 
 @pytest.mark.parametrize(

@@ -14,8 +14,8 @@ from django.core.management import call_command
 from django.urls import reverse
 
 from core.uploads import UTF8_FLAG, member_name
-from speeches.docx import importer
-from speeches.docx.importer import expand, preview_uploads
+from speeches.importers.word import importer
+from speeches.importers.word.importer import expand, preview_uploads
 from speeches.models import SpeechPage
 from speeches.tests.test_docx_import import docx
 from tests.security import hostile

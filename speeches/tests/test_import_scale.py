@@ -7,19 +7,9 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from bench.corpus_file import chinese_numeral, pool, write_corpus
-from speeches.importing import corpus
-from speeches.importing.corpus import (
-    Duplicate,
-    Notice,
-    TextLines,
-    chinese_number,
-    entry_speeches,
-    jaccard,
-    normalise,
-    read_entries,
-    scan_corpus,
-    shingles,
-)
+from speeches.importers import corpus
+from speeches.importers.corpus import Duplicate, Notice, TextLines, entry_speeches, read_entries, scan_corpus
+from speeches.importers.text_rules import chinese_number, jaccard, normalise, shingles
 
 
 @pytest.fixture(scope="module")
@@ -162,7 +152,7 @@ def generated(tmp_path):
 def test_import_in_batches_makes_valid_searchable_pages(speech_index, generated, monkeypatch, capsys):
     from wagtail.models import Page, PageLogEntry
 
-    from speeches.importing import writer
+    from speeches.importers import writer
     from speeches.models import SpeechPage
 
     monkeypatch.setattr(writer, "STATUS_EVERY", 200)
@@ -237,7 +227,7 @@ def test_invalid_utf8_far_into_the_file_has_its_line(tmp_path, speech_index, gen
 
 
 def test_file_changed_while_importing_keeps_written_batches(tmp_path, speech_index, generated):
-    from speeches.importing.writer import ImportInterrupted, import_corpus
+    from speeches.importers.writer import ImportInterrupted, import_corpus
     from speeches.models import SpeechPage
 
     path = tmp_path / "changing.txt"

@@ -1,7 +1,7 @@
 import pytest
 from django.core.management import CommandError, call_command
 
-from speeches.importing.corpus import CorpusFormatError, decode, parse_corpus
+from speeches.importers.corpus import CorpusFormatError, decode, parse_corpus
 from speeches.models import SpeechPage
 
 
@@ -100,7 +100,7 @@ def test_import_creates_pages_and_reports(imported_corpus, speech_index):
 
 
 def test_reimport_is_idempotent(imported_corpus, speech_index, corpus_file):
-    from speeches.importing.writer import import_corpus
+    from speeches.importers.writer import import_corpus
 
     again = import_corpus(corpus_file, parent=speech_index)
     assert (again.imported, again.updated, again.unchanged) == (0, 0, 19)
@@ -108,7 +108,7 @@ def test_reimport_is_idempotent(imported_corpus, speech_index, corpus_file):
 
 
 def test_reimport_updates_changed_page(imported_corpus, speech_index, corpus_file):
-    from speeches.importing.writer import import_corpus
+    from speeches.importers.writer import import_corpus
 
     page = SpeechPage.objects.get(slug="speech-10")
     page.meeting = "被改动的会议"
@@ -141,7 +141,7 @@ def test_malformed_file_changes_nothing(tmp_path, speech_index, content, message
 
 def test_failure_midway_rolls_back(tmp_path, speech_index, corpus_file, monkeypatch):
     """An error while writing the 5th speech leaves no page from the file behind."""
-    from speeches.importing import writer
+    from speeches.importers import writer
 
     calls = {"n": 0}
 

@@ -11,7 +11,7 @@ def private_dirs(settings, tmp_path):
 
 @pytest.fixture
 def speech_docx():
-    from speeches.docx.samples import build_docx
+    from speeches.tests.samples import build_docx
     from speeches.tests.test_docx_import import SPEECH
 
     return build_docx(SPEECH)

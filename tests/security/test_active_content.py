@@ -15,7 +15,7 @@ from wagtail.documents.models import Document
 from wagtail.images.models import Image
 from wagtail.models import Collection, CollectionViewRestriction
 
-from speeches.docx.importer import Upload, create_draft, preview_uploads
+from speeches.importers.word.importer import Upload, create_draft, preview_uploads
 
 from .hostile import docx_with_image, image_bytes, png_header
 

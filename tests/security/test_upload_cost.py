@@ -9,7 +9,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from merchants.importing import ImportFileError, plan_import
-from speeches.docx.importer import Batch, expand, preview_uploads
+from speeches.importers.word.importer import Batch, expand, preview_uploads
 
 from . import hostile
 from .bounded import run_bounded

@@ -12,10 +12,10 @@ from core.uploads import UploadRejected, check_zip, read_member
 from merchants.importing import ImportFileError, plan_import
 from merchants.models import Merchant
 from merchants.tests.helpers import GOOD_ROWS, csv_bytes, xlsx_bytes
-from speeches.docx import importer, reader
-from speeches.docx.importer import Batch, Upload, expand, preview_uploads
-from speeches.docx.samples import build_docx
+from speeches.importers.word import importer, reader
+from speeches.importers.word.importer import Batch, Upload, expand, preview_uploads
 from speeches.models import SpeechPage
+from speeches.tests.samples import build_docx
 
 from . import hostile
 

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from speeches.docx.importer import import_paths
+from speeches.importers.word.importer import import_paths
 
 
 class Command(BaseCommand):

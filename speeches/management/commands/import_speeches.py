@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from speeches.importing.corpus import CorpusFormatError
-from speeches.importing.writer import BATCH_SIZE, ImportInterrupted, import_corpus
+from speeches.importers.corpus import CorpusFormatError
+from speeches.importers.writer import BATCH_SIZE, ImportInterrupted, import_corpus
 
 LIST_EACH_UP_TO = 200  # speeches: a line for each of them up to this many (with -v 2 always)
 

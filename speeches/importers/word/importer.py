@@ -5,7 +5,6 @@ import logging
 from dataclasses import dataclass, field
 
 from django.db import transaction
-from django.utils.html import escape
 from django.utils.text import slugify
 
 from core.uploads import (
@@ -18,11 +17,12 @@ from core.uploads import (
     read_member,
     size_text,
 )
-from speeches.docx.duplicates import ArchiveIndex
-from speeches.docx.errors import DocxImportError
-from speeches.docx.parse import parse_docx
-from speeches.docx.reader import max_bytes
-from speeches.docx.topics import existing_topics, suggest_topics
+from speeches.importers.blocks import to_stream
+from speeches.importers.duplicates import ArchiveIndex
+from speeches.importers.text_rules import existing_topics, suggest_topics
+from speeches.importers.word.errors import DocxImportError
+from speeches.importers.word.parse import parse_docx
+from speeches.importers.word.reader import max_bytes
 
 logger = logging.getLogger(__name__)
 # A .zip of Word documents (a compressed folder, subfolders too): entries (folders and the "__MACOSX" entries
@@ -240,33 +240,22 @@ def stream_data(blocks, parent_title, collection=None):
     from wagtail.images import get_image_model
 
     image_model = get_image_model()
-    data = []
-    for block in blocks:
-        kind, value = block["type"], block["value"]
-        if kind == "paragraph":
-            data.append(("paragraph", f"<p>{escape(value)}</p>"))
-        elif kind == "image":
-            kwargs = {"collection": collection} if collection else {}
-            image = image_model(title=f"{parent_title}（插图）"[:255], **kwargs)
-            image.file = ImageFile(io.BytesIO(value.data), name=f"docx-{value.name}")
-            image.save()
-            data.append(("image", {"image": image, "alt_text": value.alt, "decorative": not value.alt}))
-        elif kind == "table":
-            header, *rows = value
-            data.append(("table", {
-                "columns": [{"type": "text", "heading": cell} for cell in header],
-                "rows": [{"values": row} for row in rows],
-                "caption": "",
-            }))
-        else:
-            data.append((kind, value))
-    return data
+
+    def image(value):
+        kwargs = {"collection": collection} if collection else {}
+        stored = image_model(title=f"{parent_title}（插图）"[:255], **kwargs)
+        stored.file = ImageFile(io.BytesIO(value.data), name=f"docx-{value.name}")
+        stored.save()
+        return {"image": stored, "alt_text": value.alt, "decorative": not value.alt}
+
+    return to_stream(blocks, image)
 
 
 DEFAULT_SOURCE_NOTE = "根据来稿整理"
 
 
-def create_draft(preview, parent, user=None, topics=None, apply_cleanup=True, source_note=DEFAULT_SOURCE_NOTE):
+def create_draft(preview, parent, user=None, topics=None, apply_cleanup=True, source_note=DEFAULT_SOURCE_NOTE,
+                 import_key=""):
     """A draft SpeechPage (never published) holding the previewed content."""
     from speeches.models import SpeechPage
 
@@ -286,6 +275,7 @@ def create_draft(preview, parent, user=None, topics=None, apply_cleanup=True, so
             org_level=meta.org_level,
             source_note=(source_note or "").strip()[:200],
             live=False,
+            import_key=import_key,
         )
         page.body = stream_data(blocks, title)
         if topics:
@@ -296,7 +286,7 @@ def create_draft(preview, parent, user=None, topics=None, apply_cleanup=True, so
 
 
 def typography_title(title, apply_cleanup):
-    from speeches.docx.typography import clean
+    from speeches.importers.typography import clean
 
     return clean(title) if apply_cleanup else title
 

@@ -6,7 +6,7 @@ Numbers, Latin words and URLs are left alone. `clean` returns the new text; `cha
 import difflib
 import re
 
-from speeches.importing.corpus import CJK, clean_inline
+from speeches.importers.text_rules import CJK, clean_inline
 
 CJK_PUNCT = "，。：；？！、（）“”‘’《》〈〉【】—…「」『』"
 HAN = f"[{CJK}]"

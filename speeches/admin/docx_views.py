@@ -1,32 +1,23 @@
 """Admin views: Word import (upload -> preview -> confirm) and the typography/duplicate check of a speech."""
 
 import json
-import re
-import uuid
 from pathlib import Path
 
-from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
-from core import staging
-from speeches.docx import typography
-from speeches.docx.duplicates import ArchiveIndex, page_text
-from speeches.docx.importer import Batch, Upload, create_draft, expand, preview_uploads
-from speeches.docx.parse import parse_docx
-from speeches.docx.topics import suggest_topics
+from speeches.importers import typography
+from speeches.importers.blocks import block_text
+from speeches.importers.duplicates import ArchiveIndex, page_text
+from speeches.importers.text_rules import suggest_topics
+from speeches.importers.word.batch import import_word_batch, job_drafts, stage, unstage
+from speeches.importers.word.importer import DEFAULT_SOURCE_NOTE, Batch, Upload, expand, preview_uploads
 
-STAGING_MAX_AGE = 24 * 3600
-TOKEN = re.compile(r"^[0-9a-f]{32}$")
 MAX_FILES = 100
-
-
-def staging_root():
-    """Outside MEDIA_ROOT, mode 0700 (core.staging); DOCX_IMPORT_STAGING_DIR overrides the place."""
-    return staging.directory("docx", getattr(settings, "DOCX_IMPORT_STAGING_DIR", None))
 
 
 def _parents(user):
@@ -44,38 +35,6 @@ def _parent(request, value):
     if value in (None, "") and len(parents) == 1:
         return parents[0], parents
     return None, parents
-
-
-def _stage(user, uploads):
-    root = staging_root()
-    staging.remove_stale(root, STAGING_MAX_AGE)
-    token = uuid.uuid4().hex
-    folder = staging.make_dir(root, token)
-    manifest = {"user": user.pk, "files": []}
-    for index, upload in enumerate(uploads):
-        if upload.data is not None and not upload.error:
-            staging.write(folder / f"{index:03d}.docx", upload.data)
-        manifest["files"].append({"name": upload.name, "error": upload.error, "folder": upload.folder})
-    staging.write(folder / "manifest.json", json.dumps(manifest, ensure_ascii=False).encode("utf-8"))
-    return token
-
-
-def _unstage(user, token):
-    if not TOKEN.match(token or ""):
-        return None
-    folder = staging_root() / token
-    try:
-        manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    if manifest.get("user") != user.pk:
-        return None
-    uploads = []
-    for index, entry in enumerate(manifest["files"]):
-        path = folder / f"{index:03d}.docx"
-        uploads.append(Upload(entry["name"], path.read_bytes() if path.exists() else None, entry["error"],
-                              entry.get("folder", "")))
-    return uploads
 
 
 @require_http_methods(["GET", "POST"])
@@ -112,7 +71,7 @@ def docx_import(request):
             continue
         uploads += expand(name, uploaded.read(), batch)
     previews = preview_uploads(uploads)
-    token = _stage(request.user, [Upload(p.name, p.data, p.error, p.folder) for p in previews])
+    token = stage(request.user, [Upload(p.name, p.data, p.error, p.folder) for p in previews])
     ok = [p for p in previews if p.ok]
     return render(request, "speeches/admin/docx_preview.html", {
         **context, "previews": previews, "token": token, "ok_count": len(ok),
@@ -121,22 +80,23 @@ def docx_import(request):
 
 
 def _max_mb():
-    from speeches.docx.reader import max_bytes
+    from speeches.importers.word.reader import max_bytes
 
     return max_bytes() // 1048576
 
 
 def _max_bytes_for(name):
-    from speeches.docx.reader import max_bytes
+    from speeches.importers.word.reader import max_bytes
 
     return max_bytes() * (5 if name.lower().endswith(".zip") else 1)
 
 
 @require_POST
 def docx_import_confirm(request):
+    """Start the batch job for the chosen files (they stay staged until it ends) and show its progress."""
     parent, _parents_list = _parent(request, request.POST.get("parent"))
     token = request.POST.get("token", "")
-    uploads = _unstage(request.user, token)
+    uploads = unstage(request.user.pk, token)
     if parent is None or uploads is None:
         messages.error(request, "导入已过期或无效，请重新上传文件")
         return redirect("speeches_docx_import")
@@ -144,33 +104,31 @@ def docx_import_confirm(request):
     if not selected:
         messages.error(request, "没有选中要导入的文件，未创建任何页面")
         return redirect(reverse("speeches_docx_import") + f"?parent={parent.pk}")
-    from django.db import transaction
+    files = [{
+        "index": index,
+        "topics": [t.strip()[:100] for t in request.POST.getlist(f"topics_{index}") if t.strip()],
+        "cleanup": bool(request.POST.get(f"cleanup_{index}")),
+        "source_note": request.POST.get(f"source_note_{index}", DEFAULT_SOURCE_NOTE)[:200],
+    } for index in selected]
+    job_record = import_word_batch.start(
+        user=request.user, params={"token": token, "parent": parent.pk, "files": files}, key=f"docx-import:{token}",
+        label=f"导入 Word 讲话稿（{len(files)} 个文件）", total=len(files))
+    return redirect("speeches_docx_import_job", job_record.pk)
 
-    from speeches.docx.importer import DEFAULT_SOURCE_NOTE, Preview
 
-    created = []
-    try:
-        with transaction.atomic():
-            for index in selected:
-                upload = uploads[index]
-                preview = Preview(upload.name, upload.data)
-                preview.parsed = parse_docx(upload.name.rsplit("/", 1)[-1], upload.data)
-                preview.blocks, preview.cleanup = preview.parsed.cleaned()
-                topics = [t.strip() for t in request.POST.getlist(f"topics_{index}") if t.strip()]
-                page = create_draft(preview, parent, request.user, topics=topics,
-                                    apply_cleanup=bool(request.POST.get(f"cleanup_{index}")),
-                                    source_note=request.POST.get(f"source_note_{index}", DEFAULT_SOURCE_NOTE))
-                created.append(page)
-    except Exception as exc:  # nothing is kept if any file fails now
-        from speeches.docx.errors import DocxImportError
+def docx_import_job(request, job_id):
+    """The batch's progress, then its drafts; only for whoever started it (or a superuser)."""
+    from core.models import BackgroundJob
+    from speeches.models import SpeechIndexPage
 
-        if not isinstance(exc, DocxImportError):
-            raise
-        messages.error(request, f"导入失败，未创建任何页面：{exc}")
-        return redirect(reverse("speeches_docx_import") + f"?parent={parent.pk}")
-    staging.remove(staging_root() / token)
-    messages.success(request, f"已创建 {len(created)} 篇讲话稿草稿（未发布），请逐篇核对后提交审核")
-    return redirect("wagtailadmin_explore", parent.pk)
+    job_record = BackgroundJob.objects.filter(pk=job_id, kind=import_word_batch.kind).first()
+    if job_record is None or not (request.user.is_superuser or job_record.created_by_id == request.user.pk):
+        raise Http404("没有这个导入任务")
+    parent = SpeechIndexPage.objects.filter(pk=job_record.params.get("parent")).first()
+    return render(request, "speeches/admin/docx_progress.html", {
+        "job": job_record, "drafts": job_drafts(job_record) if job_record.finished else [],
+        "failed": (job_record.result or {}).get("failed", []), "parent": parent, "refresh": not job_record.finished,
+    })
 
 
 def _clean_stream(raw):
@@ -194,18 +152,6 @@ def _clean_stream(raw):
     return new
 
 
-def _text_of(block):
-    value = block["value"]
-    if block["type"] == "paragraph":
-        return re.sub(r"<[^>]+>", "", value)
-    if block["type"] in ("heading", "quote"):
-        return value.get("text", "")
-    if block["type"] == "table":
-        return " ".join([c.get("heading", "") for c in value.get("columns", [])] + [
-            str(v) for row in value.get("rows", []) for v in row["values"]])
-    return ""
-
-
 def _page_cleanup(page):
     """(cleaned field values, list of {where, changes})."""
     report, fields = [], {}
@@ -218,7 +164,7 @@ def _page_cleanup(page):
     raw = list(page.body.raw_data)
     cleaned = _clean_stream(raw)
     for index, (old, new) in enumerate(zip(raw, cleaned, strict=True), 1):
-        before, after = _text_of(old), _text_of(new)
+        before, after = block_text(old["type"], old["value"]), block_text(new["type"], new["value"])
         if old != new:
             report.append({"where": f"正文第{index}块", "changes": typography.changes(before, after)})
     if cleaned != raw:

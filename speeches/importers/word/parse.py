@@ -1,11 +1,12 @@
 """A .docx file -> metadata and body blocks (headings, paragraphs, quotes, tables, images)."""
 
-import re
 from dataclasses import dataclass, field
 
-from speeches.docx import metadata as meta_mod
-from speeches.docx import typography
-from speeches.docx.reader import (
+from speeches.importers import typography
+from speeches.importers.blocks import HeadingLevels, heading, importer_text, numbered_blocks, paragraph
+from speeches.importers.text_rules import HEADING_LEVELS, MAX_HEADING_CHARS, SALUTATION
+from speeches.importers.word import metadata as meta_mod
+from speeches.importers.word.reader import (
     HEADING_STYLE,
     QUOTE_STYLES,
     TITLE_STYLES,
@@ -14,7 +15,6 @@ from speeches.docx.reader import (
     TableEl,
     read_docx,
 )
-from speeches.importing.corpus import HEADING_LEVELS, MAX_HEADING_CHARS, SALUTATION, heading_style
 
 NOT_HEADING_END = ("。", "；", ";", "：", ":", "，", ",")
 
@@ -31,15 +31,7 @@ class ParsedDocx:
         return self.meta.title
 
     def text(self, blocks=None):
-        parts = [self.meta.title]
-        for block in blocks if blocks is not None else self.blocks:
-            if block["type"] in ("paragraph", "quote"):
-                parts.append(block["value"])
-            elif block["type"] == "heading":
-                parts.append(block["value"]["text"])
-            elif block["type"] == "table":
-                parts += [" ".join(row) for row in block["value"]]
-        return "\n".join(p for p in parts if p)
+        return importer_text(self.meta.title, self.blocks if blocks is None else blocks)
 
     def cleaned(self):
         """(blocks with typography cleaned, list of {where, changes})."""
@@ -72,19 +64,9 @@ class ParsedDocx:
         return out, report
 
 
-def _heading(text, level):
-    return {"type": "heading", "value": {"text": text.rstrip("。")[:200], "level": level}}
-
-
 def classify(items, consumed):
-    levels = {}
+    levels = HeadingLevels()
     blocks = []
-
-    def typed_level(kind):
-        if kind not in levels:
-            levels[kind] = HEADING_LEVELS[min(len(levels), len(HEADING_LEVELS) - 1)]
-        return levels[kind]
-
     for item in items:
         if isinstance(item, ImageEl):
             blocks.append({"type": "image", "value": item})
@@ -97,29 +79,23 @@ def classify(items, consumed):
         text, style = item.text, item.style.lower()
         styled = HEADING_STYLE.match(item.style)
         if styled:
-            blocks.append(_heading(text, HEADING_LEVELS[min(int(styled[1]) - 1 if int(styled[1]) else 0, 2)]))
+            blocks.append(heading(text, HEADING_LEVELS[min(int(styled[1]) - 1 if int(styled[1]) else 0, 2)]))
             continue
         if style in TITLE_STYLES:
-            blocks.append(_heading(text, "h2"))
+            blocks.append(heading(text, "h2"))
             continue
         if style in QUOTE_STYLES:
             blocks.append({"type": "quote", "value": text})
             continue
-        kind = heading_style(text)
-        if kind:
-            if len(text) <= MAX_HEADING_CHARS:
-                blocks.append(_heading(text, typed_level(kind)))
-                continue
-            match = re.match(rf"^(.{{2,{MAX_HEADING_CHARS}}}?[。！？!?])(.+)$", text)
-            if match:
-                blocks.append(_heading(match[1], typed_level(kind)))
-                blocks.append({"type": "paragraph", "value": match[2].strip()})
-                continue
+        numbered = numbered_blocks(text, levels)
+        if numbered:
+            blocks += numbered
+            continue
         if item.bold and len(text) <= MAX_HEADING_CHARS and not text.endswith(NOT_HEADING_END) \
                 and not SALUTATION.match(text):
-            blocks.append(_heading(text, typed_level("bold")))
+            blocks.append(heading(text, levels("bold")))
             continue
-        blocks.append({"type": "paragraph", "value": text})
+        blocks.append(paragraph(text))
     return blocks
 
 
@@ -131,7 +107,7 @@ def parse_docx(name, data):
     blocks = classify(raw.items, consumed)
     warnings = list(raw.warnings) + meta.warnings
     if not any(block["type"] in ("paragraph", "quote") for block in blocks):
-        from speeches.docx.errors import DocxImportError
+        from speeches.importers.word.errors import DocxImportError
 
         raise DocxImportError("文档除标题等信息外没有正文段落，未导入")
     return ParsedDocx(name, meta, blocks, warnings)

@@ -15,9 +15,10 @@ from pathlib import Path
 from django.db import connection, transaction
 from django.db.models import F, Prefetch
 from django.utils import timezone
-from django.utils.html import escape
 
-from speeches.importing.corpus import CorpusFormatError, FileLines, scan_corpus
+from speeches.importers.blocks import to_stream
+from speeches.importers.corpus import CorpusFormatError, FileLines, scan_corpus
+from speeches.importers.duplicates import index_pages
 
 logger = logging.getLogger(__name__)
 
@@ -53,16 +54,6 @@ class ImportSummary:
         out += [f"  重复：{dup}（第{dup.line}行）" for dup in self.duplicates]
         out += [f"  警告：{warning}" for warning in self.warnings]
         return out
-
-
-def stream_value(blocks):
-    value = []
-    for block in blocks:
-        if block["type"] == "paragraph":
-            value.append(["paragraph", f"<p>{escape(block['value'])}</p>"])
-        else:
-            value.append([block["type"], block["value"]])
-    return value
 
 
 def default_parent():
@@ -182,7 +173,7 @@ class _Writer:
                         SpeechPage.objects.filter(import_key__in=keys).prefetch_related(tagged)}
             new = []
             for speech, key in zip(batch, keys, strict=True):
-                fields, body = self.fields(speech), stream_value(speech.blocks)
+                fields, body = self.fields(speech), to_stream(speech.blocks)
                 page = existing.get(key)
                 if page is None:
                     new.append((speech, key, fields, body))
@@ -303,6 +294,7 @@ class _Writer:
             for page, revision in zip(pages, revisions, strict=True)
             for action, revision_id in (("wagtail.create", None), ("wagtail.publish", revision.pk))
         )
+        index_pages(pages)
         Page.objects.filter(pk=parent.pk).update(numchild=F("numchild") + len(pages))
         parent.numchild += len(pages)
         return [page.pk for page in pages]

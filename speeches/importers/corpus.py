@@ -17,75 +17,33 @@ from itertools import chain, repeat
 from operator import eq
 from pathlib import Path
 
+from speeches.importers.blocks import build_blocks
+from speeches.importers.text_rules import (
+    CLOSING,
+    OPENING,
+    PLACEHOLDER,
+    SALUTATION,
+    Paragraph,
+    chinese_number,
+    clean_inline,
+    find_date,
+    find_level,
+    find_meeting,
+    find_region,
+    find_topics,
+    heading_style,
+    jaccard,
+    normalise,
+    shingle_set,
+)
+
 ENTRY_HEADING = re.compile(r"^工会工作会议讲话内容篇([一二三四五六七八九十百千万〇零]+)\s*$")
 ADDRESS_LINE = re.compile(r"^【本文地址[:：].*】$")
 PAGINATION = re.compile(r"^(共|页|页[,，]当前第。?|当前第.*页|[\d\s]{1,12})$")
 PROMO_FRAGMENTS = {"讲话稿。", "材料讲话,仅供参考。", "材料讲话，仅供参考。"}
 BOILERPLATE = re.compile(r"本站小编|仅供参考|本文地址")
 LINK_FRAGMENT = re.compile(r"^[\u4e00-\u9fff]{1,6}。$")
-SALUTATION = re.compile(r"^(同志们|同事们|老师们|各位[^:：。，,]{0,24}|尊敬的[^:：。]{0,40})[:：]$")
-CLOSING = re.compile(r"^同志们[,，]")
-OPENING = re.compile(r"^[^。]{0,30}召开[^。]{0,30}会议")
 GARBLED = "^v^"
-PLACEHOLDER = "□"
-CJK = "\u4e00-\u9fff"
-
-HEADING_STYLES = [
-    ("cn", re.compile(r"^[一二三四五六七八九十]{1,3}、")),
-    ("cn_paren", re.compile(r"^[（(][一二三四五六七八九十]{1,3}[)）]、?")),
-    ("ordinal", re.compile(r"^第[一二三四五六七八九十]{1,3}[,，、]")),
-    ("arabic", re.compile(r"^\d{1,2}[.、．](?!\d)")),
-    ("arabic_paren", re.compile(r"^[（(]\d{1,2}[)）]、?")),
-]
-HEADING_LEVELS = ["h2", "h3", "h4"]
-MAX_HEADING_CHARS = 40
-
-# Only the meeting this speech is given at: "今天/这次/在这里 … 召开 …会议", "这次…会议", "市委召开…会议".
-MEETING_PATTERNS = [
-    re.compile(
-        r"(?:^(?P<org>[省市县区]委)|今天|这次|本次|在这里)[^。]{0,12}?(?:召开|举行)(?:了)?(?:这次|本次)?(?:的)?"
-        r"(?P<m>[^,，。:：;；!！“”、]{2,40}?(?:会议|座谈会|大会|全会|会))(?=[,，。的是上，])"
-    ),
-    re.compile(r"(?:这次|本次)(?:的)?(?P<m>[^,，。:：;；!！“”、]{2,40}?(?:会议|座谈会|大会|全会))"),
-]
-LEVEL_RULES = [
-    ("national", re.compile(r"全国|全总|中华全国总工会")),
-    ("provincial", re.compile(r"全省|省直|省委|省总")),
-    ("city", re.compile(r"全市|市委|市总|市直|市人大")),
-    ("county", re.compile(r"全县|县委|县总|全区|区委|区总")),
-    ("industry", re.compile(r"系统|行业|产业")),
-    ("grassroots", re.compile(r"学校|教职工|村|医院|公司|企业|工厂|车间")),
-]
-REGION = re.compile(rf"([{CJK}]{{2,4}}?[省市县])(?=委|地处)")
-DATE = re.compile(r"(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日")
-
-# Topics are read from the text: a topic is tagged when its words occur in the speech.
-TOPIC_VOCABULARY = {
-    "会员服务卡": ["服务卡"],
-    "职工医疗互助": ["医疗互助"],
-    "小额担保贷款": ["小额担保贷款", "担保贷款"],
-    "疗休养": ["疗休养"],
-    "师德建设": ["师德"],
-    "送温暖": ["送温暖"],
-    "职工维权": ["维权", "合法权益"],
-    "工资集体协商": ["工资集体协商", "集体协商"],
-    "职代会": ["职代会", "职工代表大会"],
-    "厂务公开": ["厂务公开", "校务公开"],
-    "安全生产": ["安全生产"],
-    "劳动竞赛": ["劳动竞赛"],
-    "困难职工帮扶": ["困难职工", "帮扶"],
-    "农民工": ["农民工", "流动工人"],
-    "党风廉政建设": ["廉政", "反腐败", "廉洁"],
-    "工会组织建设": ["组织建设", "基层工会建设", "工会组建"],
-    "职工服务中心": ["职工服务中心"],
-    "职工文化": ["职工文化", "企业文化"],
-    "劳动关系": ["劳动关系", "劳动合同"],
-    "教育工会": ["教育工会", "教职工"],
-    "民主管理": ["民主管理"],
-    "党建工作": ["党建", "党史学习"],
-}
-MAX_TOPICS = 6
-
 
 class CorpusFormatError(Exception):
     def __init__(self, message, line=None):
@@ -100,12 +58,6 @@ class Notice:
 
     def __str__(self):
         return f"第{self.line}行：{self.message}"
-
-
-@dataclass
-class Paragraph:
-    text: str
-    line: int
 
 
 @dataclass
@@ -163,22 +115,6 @@ class ParseResult:
     removed_lines: int = 0
 
 
-def chinese_number(text: str) -> int:
-    digits = {"〇": 0, "零": 0, "一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
-    units = {"十": 10, "百": 100, "千": 1000}
-    total, section, current = 0, 0, 0
-    for char in text:
-        if char in digits:
-            current = digits[char]
-        elif char in units:
-            section += (current or 1) * units[char]
-            current = 0
-        elif char == "万":
-            total += ((section + current) or 1) * 10000
-            section = current = 0
-    return total + section + current
-
-
 def decode(raw: bytes) -> str:
     if b"\x00" in raw:
         raise CorpusFormatError("文件包含空字节，不是文本文件")
@@ -188,31 +124,6 @@ def decode(raw: bytes) -> str:
         line = raw[: exc.start].count(b"\n") + 1
         raise CorpusFormatError("文件不是 UTF-8 编码的文本", line) from exc
     return text.replace("\r\n", "\n").replace("\r", "\n")
-
-
-_NOT_CONTENT = re.compile(rf"[^{CJK}0-9A-Za-z]")
-
-
-def normalise(text: str) -> str:
-    """Characters that carry content: CJK, letters and digits (punctuation differences ignored)."""
-    return _NOT_CONTENT.sub("", text)
-
-
-def shingles(text: str, size: int = 5) -> set:
-    norm = normalise(text)
-    return {norm[i : i + size] for i in range(max(len(norm) - size + 1, 1))}
-
-
-_DOUBLE_HYPHEN = re.compile(rf"(?<=[{CJK}])--(?=[{CJK}])")
-_HYPHEN = re.compile(rf"(?<=[{CJK}])-(?=[{CJK}])")
-_INNER_SPACE = re.compile(rf"(?<=[{CJK}])[ \t\u3000]+(?=[{CJK}])")
-
-
-def clean_inline(text: str) -> str:
-    if "-" in text:
-        text = _HYPHEN.sub("", _DOUBLE_HYPHEN.sub("——", text))
-    text = _INNER_SPACE.sub("", text)
-    return text.strip(" \t\u3000")
 
 
 def split_entries(lines):
@@ -302,103 +213,6 @@ def split_speeches(paragraphs):
         parts.append(current)
     return parts
 
-
-def heading_style(text):
-    for name, pattern in HEADING_STYLES:
-        if pattern.match(text):
-            return name
-    return None
-
-
-def build_blocks(paragraphs):
-    levels = {}
-    blocks = []
-    for para in paragraphs:
-        style = heading_style(para.text)
-        heading, rest = None, ""
-        if style:
-            if len(para.text) <= MAX_HEADING_CHARS:
-                heading = para.text
-            else:
-                match = re.match(rf"^(.{{2,{MAX_HEADING_CHARS}}}?[。！？!?])(.+)$", para.text)
-                if match:
-                    heading, rest = match.group(1), match.group(2).strip()
-        if heading:
-            if style not in levels:
-                levels[style] = HEADING_LEVELS[min(len(levels), len(HEADING_LEVELS) - 1)]
-            blocks.append({"type": "heading", "value": {"text": heading.rstrip("。"), "level": levels[style]}})
-            if rest:
-                blocks.append({"type": "paragraph", "value": rest})
-        else:
-            blocks.append({"type": "paragraph", "value": para.text})
-    return blocks
-
-
-def find_meeting(paragraphs):
-    for para in [p for p in paragraphs if not SALUTATION.match(p.text)][:2]:
-        matches = [m for pattern in MEETING_PATTERNS for m in pattern.finditer(para.text)]
-        for match in sorted(matches, key=lambda m: m.start()):
-                meeting = match.group("m").strip()
-                org = match.groupdict().get("org") or ""
-                if org and not meeting.startswith(org):
-                    meeting = org + meeting
-                meeting = re.sub(r"^(在这里|这里|我们|了)", "", meeting)
-                if len(meeting) >= 4 and PLACEHOLDER not in meeting and not meeting.startswith("会"):
-                    if not meeting.endswith(("会议", "座谈会", "大会", "全会")) and meeting.endswith("会"):
-                        meeting += "议"
-                    return meeting
-    return ""
-
-
-def find_level(meeting):
-    for level, pattern in LEVEL_RULES:
-        if meeting and pattern.search(meeting):
-            return level
-    return ""
-
-
-def find_region(opening):
-    """A place the opening states as the speaker's own (十堰市委…, 景东县地处…), confirmed by jieba."""
-    from search.analysis import place_names
-
-    for match in REGION.finditer("\n".join(opening)):
-        candidate = match.group(1)
-        for name in place_names(candidate):
-            if len(name) < 2:
-                continue
-            if candidate.endswith(name):
-                return name
-            if candidate[:-1].endswith(name):
-                return name + candidate[-1]
-    return ""
-
-
-def find_date(paragraphs):
-    import datetime
-
-    for para in paragraphs[-3:] + paragraphs[:2]:
-        if len(para.text) <= 30:
-            match = DATE.search(para.text)
-            if match:
-                try:
-                    return datetime.date(*(int(g) for g in match.groups()))
-                except ValueError:
-                    return None
-    return None
-
-
-def find_topics(text):
-    counts = []
-    for topic, words in TOPIC_VOCABULARY.items():
-        total = sum(text.count(word) for word in words)
-        if total >= 2:
-            counts.append((total, topic))
-    counts.sort(key=lambda item: (-item[0], item[1]))
-    return [topic for _, topic in counts[:MAX_TOPICS]]
-
-
-def jaccard(a: set, b: set) -> float:
-    return len(a & b) / len(a | b) if a and b else 0.0
 
 
 
@@ -519,7 +333,7 @@ def entry_speeches(entry, warnings):
 
 def finish(speech):
     """Blocks and metadata of a speech that will be imported."""
-    speech.blocks = build_blocks(speech.paragraphs)
+    speech.blocks = build_blocks([p.text for p in speech.paragraphs])
     speech.meeting = find_meeting(speech.paragraphs)
     speech.org_level = find_level(speech.meeting)
     speech.region = find_region([p.text for p in speech.paragraphs if not SALUTATION.match(p.text)][:2])
@@ -531,7 +345,6 @@ def finish(speech):
 
 # --- fingerprints and duplicate detection --------------------------------------------------------------------
 
-SHINGLE = 5
 # LSH: 40 bands of 5 sketch values. A pair with Jaccard similarity 0.85 shares a band with probability
 # > 1 - 1e-10; of the pairs that do, only those whose sketches agree in ESTIMATE_AT of their 200 values are
 # compared exactly (a pair at 0.85 agrees in fewer with probability < 1e-6; unrelated speeches sharing a
@@ -540,13 +353,6 @@ BANDS, ROWS, ESTIMATE_AT = 40, 5, 0.7
 SKETCH = BANDS * ROWS
 SAMPLE_ABOVE = 800  # shingles
 VERIFY_CACHE = 64  # shingle sets kept while candidates are checked (about 170 KB each)
-
-
-def shingle_set(norm):
-    """The 5-character shingles of a normalised text, as shingles() makes them."""
-    if len(norm) <= SHINGLE:
-        return {norm}
-    return set(map(norm.__getitem__, map(slice, range(len(norm) - SHINGLE + 1), range(SHINGLE, len(norm) + 1))))
 
 
 def band_keys(norm):

@@ -2,7 +2,7 @@
 
 import io
 
-from speeches.importing.corpus import clean_entry, decode, split_entries
+from speeches.importers.corpus import clean_entry, decode, split_entries
 
 
 def _png(color="red", size=(40, 30)):

@@ -14,7 +14,7 @@ from django.conf import settings
 
 from core.images import ImageRejected, safe_name, verify_image
 from core.uploads import MB, UploadRejected, check_zip
-from speeches.docx.errors import DocxImportError
+from speeches.importers.word.errors import DocxImportError
 
 W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 R = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"

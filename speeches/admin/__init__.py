@@ -1,0 +1,1 @@
+"""Admin views of the speeches app (registered from speeches/wagtail_hooks.py)."""

@@ -1,1 +1,0 @@
-"""Speeches from Word (.docx): parse, read metadata, clean typography, suggest topics, find duplicates."""
