@@ -1,8 +1,10 @@
-"""Import time for 5,000 merchants (xlsx and GBK CSV) on a fresh database, and the admin's import job
-(confirm → task worker) with its rows per second.
+"""Import time for 5,000 merchants (xlsx and GBK CSV) on a fresh database, the admin's import job
+(confirm → task worker) with its rows per second, and the admin's preview requests for BENCH_PREVIEW_ROWS
+(20,000) rows: the upload request, the check job when the file is large, and one preview page.
 
 make bench-merchants                      # temporary SQLite database
 BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/portal_bench make bench-merchants
+BENCH_PART=preview .venv/bin/python bench/bench_merchants.py   # the preview requests only
 """
 
 import os
@@ -13,6 +15,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 ROWS = int(os.environ.get("BENCH_ROWS", "5000"))
+PREVIEW_ROWS = int(os.environ.get("BENCH_PREVIEW_ROWS", "20000"))
 CATEGORIES = ["购物", "餐饮", "医疗", "出行", "文体", "教育培训", "生活服务"]
 
 
@@ -71,6 +74,9 @@ def main():
         from merchants.importing import plan_import, write_csv, write_xlsx
         from merchants.models import Merchant
 
+        if os.environ.get("BENCH_PART") == "preview":  # only the preview requests
+            preview_requests()
+            return
         print(f"特惠商户导入基准：{ROWS} 行，数据库 {connection.vendor}")
         xlsx = write_xlsx(make_rows(ROWS), instructions=False)
         csv_gbk = write_csv(make_rows(ROWS, discount="持卡消费8.5折"), encoding="gbk")
@@ -96,6 +102,8 @@ def main():
             print(f"{f'后台任务导入 {label}（新建 {ROWS} 家）':<29}{seconds:8.2f} 秒   {job_record.result['summary']}"
                   f"，任务内约 {job_record.result['rows_per_second']} 行/秒")
             assert Merchant.objects.count() == ROWS
+        Merchant.objects.all().delete()
+        preview_requests()
 
 
 def run_import_job(data, filename):
@@ -115,6 +123,47 @@ def run_import_job(data, filename):
     job_record.refresh_from_db()
     assert job_record.status == "succeeded", job_record.error
     return job_record, time.perf_counter() - start
+
+
+def table_rows(response):
+    return response.content.count(b'<tr class="import-')
+
+
+def preview_requests():
+    """The admin's upload → preview through the test client (the whole request: middleware, view, template)."""
+    from django.contrib.auth import get_user_model
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.core.management import call_command
+    from django.test import Client
+
+    from merchants.importing import write_csv, write_xlsx
+
+    user = get_user_model().objects.filter(username="bench").first() or get_user_model().objects.create_superuser(
+        "bench", "bench@example.org", "bench-pass-123")
+    client = Client()
+    client.force_login(user)
+    load = os.getloadavg()[0]
+    print(f"预览请求（{PREVIEW_ROWS} 行，开始时 1 分钟负载 {load:.1f}，{os.cpu_count()} 核）")
+    files = (("xlsx", write_xlsx(make_rows(PREVIEW_ROWS), instructions=False), "bench.xlsx"),
+             ("GBK CSV", write_csv(make_rows(PREVIEW_ROWS), encoding="gbk"), "bench.csv"))
+    for label, data, name in files:
+        start = time.perf_counter()
+        response = client.post("/admin/merchants/import/", {"file": SimpleUploadedFile(name, data)})
+        seconds = time.perf_counter() - start
+        print(f"  {label} 上传请求{'':<16}{seconds:8.2f} 秒   HTTP {response.status_code}，"
+              f"{len(response.content) / 1024:.0f} KB，表格行 {table_rows(response)}")
+        if response.status_code != 302:  # previewed in the request
+            continue
+        start = time.perf_counter()
+        call_command("db_worker", batch=True, startup_delay=False, reload=False, interval=0, verbosity=0)
+        print(f"  {label} 后台检查任务{'':<14}{time.perf_counter() - start:8.2f} 秒")
+        ready = client.get(response["Location"])
+        for page in (1, PREVIEW_ROWS // 200):
+            start = time.perf_counter()
+            shown = client.get(ready["Location"], {"page": page})
+            print(f"  {label} 预览第 {page} 页{'':<14}{time.perf_counter() - start:8.3f} 秒   HTTP "
+                  f"{shown.status_code}，{len(shown.content) / 1024:.0f} KB，"
+                  f"表格行 {table_rows(shown)}")
 
 
 if __name__ == "__main__":

@@ -8,7 +8,8 @@
 rolled-back request enqueues nothing). The worker claims the job only while it is pending or waiting for a
 retry, so a job that already succeeded is never run twice. An exception is recorded on the job and the job is
 enqueued again after JOB_RETRY_DELAY × 2^(attempt-1) seconds, up to ``max_attempts`` (JOB_MAX_ATTEMPTS = 3);
-then it is failed, with its error shown under 后台任务 in the admin.
+then it is failed, with its error shown under 后台任务 in the admin. Raise ``PermanentJobError`` (no retry) or
+``RetryableJobError`` with a Chinese message for staff; any other exception is shown with its class name.
 
 Other tasks (Wagtail's search and reference indexing, the dictionary re-index) are plain django-tasks: when one
 fails, ``task_failed`` records it as a BackgroundJob and enqueues it again, with the same bounds.
@@ -44,13 +45,19 @@ def scrub(text):
 
 
 def describe(exc):
-    if isinstance(exc, PermanentJobError):
+    """The error as staff see it (scrubbed): the message alone for PermanentJobError and RetryableJobError
+    (written for staff, in Chinese), else with the exception's class name, which developers need."""
+    if isinstance(exc, (PermanentJobError, RetryableJobError)):
         return scrub(str(exc))
     return scrub(f"{type(exc).__name__}: {exc}")
 
 
 class PermanentJobError(Exception):
     """A failure that another attempt cannot fix (the message is for staff, in Chinese): no retry."""
+
+
+class RetryableJobError(Exception):
+    """A failure another attempt may fix (the message is for staff, in Chinese): retried like any error."""
 
 
 def retry_delay(attempt):

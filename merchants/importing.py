@@ -229,12 +229,15 @@ def _xlsx_part_limit(name):
     return XLSX_MAX_SHEET if name.startswith(("xl/worksheets/", "xl/sharedStrings")) else XLSX_MAX_PART
 
 
-def _row_watch(name):
+def _row_watch(name, counted=None):
     """Rows, cells per row and cells of each worksheet (whichever is imported): openpyxl builds a whole row
-    before handing it over, and every cell costs time even in columns that are not imported."""
+    before handing it over, and every cell costs time even in columns that are not imported. ``counted`` (a
+    dict) receives each worksheet's counts."""
     if not name.startswith("xl/worksheets/"):
         return None
     state = {"rows": 0, "cells": 0, "total": 0}
+    if counted is not None:
+        counted[name] = state
 
     def seen(tag):
         if tag == "row":
@@ -254,16 +257,34 @@ def _row_watch(name):
     return seen
 
 
-def _read_xlsx(data):
-    from openpyxl import load_workbook
-
+def _check_xlsx(data, counted=None):
     if not zipfile.is_zipfile(io.BytesIO(data)):
         raise ImportFileError("无法读取 Excel 文件，请确认是 .xlsx 格式且未损坏")
     try:
         check_zip(data, XLSX_MAX_MEMBERS, _xlsx_part_limit, XLSX_MAX_TOTAL, XLSX_MAX_RATIO, what="Excel 文件",
-                  max_xml_elements=XLSX_MAX_XML_ELEMENTS, watch=_row_watch)
+                  max_xml_elements=XLSX_MAX_XML_ELEMENTS, watch=lambda name: _row_watch(name, counted))
     except UploadRejected as exc:
         raise ImportFileError(str(exc)) from exc
+
+
+def count_rows(data, filename):
+    """How many rows the file has (header and empty rows included; for an xlsx its longest worksheet), found
+    without checking any row: the xlsx zip check counts them, a CSV is only split into records. Refuses what
+    ``iter_table`` refuses for the file as a whole (size, rows, zip bombs) with the same messages."""
+    suffix = Path(filename or "").suffix.lower()
+    if len(data) > MAX_FILE_BYTES:
+        raise ImportFileError(f"文件超过 {size_text(MAX_FILE_BYTES)}，请拆分后导入")
+    if data[:4] == b"PK\x03\x04" or suffix == ".xlsx":
+        counted = {}
+        _check_xlsx(data, counted)
+        return max((state["rows"] for state in counted.values()), default=0)
+    return sum(1 for _ in iter_table(data, filename))
+
+
+def _read_xlsx(data):
+    from openpyxl import load_workbook
+
+    _check_xlsx(data)
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds for damaged files

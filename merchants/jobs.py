@@ -4,7 +4,10 @@ The staged upload (core.staging, outside MEDIA_ROOT) stays until the job ends. T
 row checked (any rejected row: nothing is written), its rows kept in a private RowSpool; then every batch of
 BATCH rows is written in its own transaction together with a checkpoint on the job, so a retry goes on after
 the last committed batch with the same counts. Rows are matched by name + address when written (and unique in
-the database), so a repeated batch creates nothing twice."""
+the database), so a repeated batch creates nothing twice.
+
+A file of more than preview.SYNC_ROWS rows is checked for its preview by ``check_import`` (the result is
+stored in the staging area, merchants/preview.py) before it can be confirmed."""
 
 import os
 import pickle
@@ -17,13 +20,14 @@ from django.db import DatabaseError, transaction
 from wagtail.log_actions import log
 
 from core import staging
-from core.jobs import PermanentJobError, job, job_progress
+from core.jobs import PermanentJobError, RetryableJobError, job, job_progress
 from core.models import BackgroundJob, JobStatus
+from merchants import preview
 from merchants.importing import ImportFileError, categories_by_name, check_table, iter_table, summary_text, write_rows
 
 BATCH = 500
 MAX_ERROR_LINES = 20
-STAGED_NAME = re.compile(r"\d+-[0-9a-f]{32}\.(csv|xlsx)")
+STAGED_NAME = re.compile(r"(\d+)-([0-9a-f]{32})\.(csv|xlsx)")
 ACTIONS = ("create", "update", "unchanged")
 UNFINISHED = (JobStatus.PENDING, JobStatus.RUNNING, JobStatus.RETRYING)
 
@@ -38,12 +42,12 @@ def staged_path(name):
 
 
 def files_in_use():
-    """Staged files that unfinished import jobs still need."""
-    jobs = BackgroundJob.objects.filter(kind=import_merchants.kind, status__in=UNFINISHED)
+    """Staged files that unfinished import and check jobs still need."""
+    jobs = BackgroundJob.objects.filter(kind__in=(import_merchants.kind, check_import.kind), status__in=UNFINISHED)
     return {params.get("file") for params in jobs.values_list("params", flat=True)}
 
 
-class ImportWriteError(Exception):
+class ImportWriteError(RetryableJobError):
     """A batch could not be written; the job is retried (the message is for staff)."""
 
 
@@ -180,4 +184,44 @@ def import_merchants(job_record):
         raise
     finally:
         if finished and path is not None:
+            Path(path).unlink(missing_ok=True)
+
+
+def _check(job_record, path, filename):
+    if path is None or not path.is_file():
+        raise PermanentJobError("表格文件已不存在（可能已被清理），请重新上传。")
+    user_id, token = STAGED_NAME.fullmatch(path.name).group(1, 2)
+    started = time.perf_counter()
+    try:
+        result = preview.check_upload(path.read_bytes(), filename, progress=lambda done: job_progress(job_record, done))
+    except ImportFileError as exc:
+        raise PermanentJobError(f"{exc}。未导入任何数据。") from exc
+    except DatabaseError as exc:
+        then = "系统会自动重试" if job_record.attempts < job_record.max_attempts else "请稍后重新上传"
+        raise RetryableJobError(f"读取现有商户时数据库出错（{exc}），{then}。") from exc
+    preview.save(preview.check_path(user_id, token), result)
+    job_progress(job_record, result["rows"], result["rows"])
+    counts = result["counts"]
+    return {"summary": preview.summary(result), "token": token, "rows": result["rows"],
+            "created": counts["create"], "updated": counts["update"], "unchanged": counts["unchanged"],
+            "rejected": counts["reject"], "seconds": round(time.perf_counter() - started, 2)}
+
+
+@job(label="检查特惠商户表格")
+def check_import(job_record):
+    """Check a large staged file for its preview (nothing is written). The upload stays for the confirmation,
+    or for a retry; it is removed when a row is rejected or the file cannot be read."""
+    path = staged_path(job_record.params.get("file", ""))
+    keep = False
+    try:
+        result = _check(job_record, path, job_record.params.get("filename") or "merchants.csv")
+        keep = not result["rejected"]
+        return result
+    except PermanentJobError:
+        raise
+    except Exception:
+        keep = job_record.attempts < job_record.max_attempts  # a retry follows
+        raise
+    finally:
+        if not keep and path is not None:
             Path(path).unlink(missing_ok=True)

@@ -88,6 +88,8 @@ def merchant_admin_urls():
     return [
         path("merchants/import/", admin_views.ImportView.as_view(), name="merchants_import"),
         path("merchants/import/<int:pk>/", admin_views.ImportJobView.as_view(), name="merchants_import_job"),
+        path("merchants/import/preview/<str:token>/", admin_views.PreviewView.as_view(),
+             name="merchants_import_preview"),
         path("merchants/template.<str:fmt>", admin_views.template_download, name="merchants_template"),
         path("merchants/export.<str:fmt>", admin_views.export, name="merchants_export"),
     ]

@@ -84,6 +84,29 @@ def test_permanent_error_is_not_retried(task_queue, tmp_path):
     assert runs(log) == 1 and job.status == JobStatus.FAILED and job.error == "记录已不存在，未处理"
 
 
+def test_a_retryable_error_shows_staff_its_message_alone(task_queue, tmp_path, client, django_user_model,
+                                                         settings):
+    """RetryableJobError: retried like any error, its message shown without the class name (scrubbed); other
+    exceptions keep their class name for developers (test_always_failing_…)."""
+    settings.JOB_RETRY_DELAY = 30  # the retry waits, so the failed attempt can be looked at
+    log = tmp_path / "log"
+    user = staff(django_user_model, "officer")
+    job = sample_jobs.gateway_down.start(user=user, params={"log": str(log)})
+    assert run_worker() == 1
+    job.refresh_from_db()
+    assert job.status == JobStatus.RETRYING and job.attempts == 1
+    assert job.error == "短信网关暂时不可用（第 1 次），发给 138****5678 的短信稍后重发"
+    client.force_login(user)
+    for url in ("/admin/jobs/", f"/admin/jobs/{job.pk}/"):
+        page = client.get(url).content.decode()
+        assert "短信网关暂时不可用（第 1 次）" in page and "RetryableJobError" not in page
+        assert "13812345678" not in page
+    DBTaskResult.objects.filter(status="READY").update(run_after=timezone.now())
+    assert run_worker() == 1
+    job.refresh_from_db()
+    assert runs(log) == 2 and job.status == JobStatus.SUCCEEDED and job.error == ""
+
+
 def test_retry_waits_with_backoff(task_queue, tmp_path, settings):
     settings.JOB_RETRY_DELAY = 30
     log = tmp_path / "log"
