@@ -1,28 +1,36 @@
 """Near-duplicate and containment detection by 5-character shingles (the corpus importer's measure).
 
-A Word batch is not compared with every speech of the archive: each speech keeps a few of its shingles'
-hashes (winnowing: the least hash of every window of consecutive shingles) in SpeechShingleKey, so a speech
-sharing a run of at least window + 4 content characters with a new text shares a key with it. Only speeches
-sharing enough keys are read and compared exactly, with the same measure and thresholds as before.
+A Word batch is not compared with every speech of the archive: each speech keeps a few of its shingles' keys in
+SpeechShingleKey, chosen by winnowing (in every window of `w` consecutive shingle positions, the one whose first
+character ranks lowest), so a speech sharing a run of at least w + 4 content characters with a new text shares a
+key with it. A new text is looked up with all of its shingles; only speeches sharing enough keys are read and
+compared exactly, with the same measure and thresholds as before. Ranks and minima are computed by builtins (a
+dictionary lookup per character, block-wise running minima), so keeping the keys costs little beside an import.
 """
 
-import hashlib
-from collections import deque
+import zlib
 from dataclasses import dataclass
+from itertools import accumulate
 
-from speeches.importers.text_rules import SHINGLE, jaccard, normalise, shingles
+from speeches.importers.text_rules import CJK, SHINGLE, jaccard, normalise, shingles
 
 DUPLICATE_AT = 0.6  # Jaccard similarity of the two texts
 CONTAINED_AT = 0.8  # share of the smaller text found in the larger one
 MIN_SHINGLES = 40
-# Winnowing window (in shingles) of a stored speech by its number of distinct shingles: short speeches keep
-# denser keys. New texts are looked up with the smallest window, whose keys include those of every larger one.
+# Winnowing window (in shingle positions) of a stored speech by its number of shingles: short speeches keep
+# denser keys.
 WINDOWS = ((200, 8), (2000, 16), (None, 32))
-QUERY_WINDOW = WINDOWS[0][1]
 # A candidate shares at least this part of the keys it would have over the smaller text: a match shares at least
-# 75 % of the smaller text's shingles (Jaccard 0.6 of equal sizes; containment 0.8).
+# 75 % of the smaller text's shingles (Jaccard 0.6 of equal sizes; containment 0.8). Below FEW_KEYS expected keys,
+# one shared key makes a candidate (winnowing guarantees one for every long enough shared run).
 CANDIDATE_SHARE = 0.4
+FEW_KEYS = 4
 LOOKUP_CHUNK = 5000  # keys per query
+# A fixed pseudo-random rank for every character normalise() keeps, above the 32 bits that hold the position.
+_RANK = {chr(c): zlib.crc32(chr(c).encode("utf-8")) << 32
+         for start, end in ((ord(CJK[0]), ord(CJK[-1])), (48, 57), (65, 90), (97, 122))
+         for c in range(start, end + 1)}
+_POSITION = 0xFFFFFFFF
 
 
 @dataclass
@@ -63,9 +71,8 @@ def compare(sig, other):
 
 # keys -------------------------------------------------------------------------------------------------------------
 
-def _hash(shingle):
-    """A stable signed 64-bit hash (Python's hash() changes between processes)."""
-    return int.from_bytes(hashlib.blake2b(shingle.encode("utf-8"), digest_size=8).digest(), "big", signed=True)
+def shingle_key(shingle):
+    return zlib.crc32(shingle.encode("utf-8"))
 
 
 def window_for(shingle_count):
@@ -73,44 +80,63 @@ def window_for(shingle_count):
 
 
 def winnow(norm, window):
-    """The least hash of every `window` consecutive shingles of a normalised text."""
-    hashes = [_hash(norm[i:i + SHINGLE]) for i in range(len(norm) - SHINGLE + 1)] or [_hash(norm)]
-    if len(hashes) <= window:
-        return {min(hashes)}
-    keys, queue = set(), deque()  # positions of increasing hashes: the window's least one first
-    for i, value in enumerate(hashes):
-        while queue and hashes[queue[-1]] >= value:
-            queue.pop()
-        queue.append(i)
-        if queue[0] <= i - window:
-            queue.popleft()
-        if i >= window - 1:
-            keys.add(hashes[queue[0]])
-    return keys
+    """Keys of the shingles starting at the lowest-ranked character of every `window` consecutive shingle
+    positions (ties: the rightmost), as CRC-32 of the shingle."""
+    end = len(norm) - SHINGLE + 1
+    if end < 1:
+        return set()
+    # rank above, reversed position below: the minimum is the lowest rank, then the rightmost position.
+    values = [rank | (_POSITION - i) for i, rank in enumerate(map(_RANK.__getitem__, norm[:end]))]
+    if end <= window:
+        minima = [min(values)]
+    else:
+        prefix, suffix = [], []
+        for start in range(0, end, window):
+            block = values[start:start + window]
+            prefix += accumulate(block, min)
+            suffix += reversed(list(accumulate(reversed(block), min)))
+        # the window [i, i + window - 1] spans a block boundary: min(suffix[i], prefix[i + window - 1])
+        minima = set(map(min, suffix[:end - window + 1], prefix[window - 1:]))
+    return {shingle_key(norm[p:p + SHINGLE]) for p in (_POSITION - (v & _POSITION) for v in minima)}
+
+
+def keys_of(norm):
+    """Keys of every shingle of a normalised text (what a new text is looked up with)."""
+    return {shingle_key(norm[i:i + SHINGLE]) for i in range(max(len(norm) - SHINGLE + 1, 0))}
 
 
 def fingerprint(text):
-    """(number of distinct shingles, stored keys) of a speech's text; no keys when it is too short to match."""
-    count = len(shingles(text))
+    """(number of shingles, stored keys) of a speech's text; no keys when it is too short to match."""
+    norm = normalise(text)
+    count = max(len(norm) - SHINGLE + 1, 0)
     if count < MIN_SHINGLES:
         return count, set()
-    return count, winnow(normalise(text), window_for(count))
+    return count, winnow(norm, window_for(count))
 
 
-def index_pages(pages):
-    """Store (or replace) the keys of these speech pages, as their rows hold them now."""
+def index_pages(pages, texts=None):
+    """Store (or replace) the keys of these speech pages, as their rows hold them now (or of the given texts)."""
+    from django.db import connection
+
     from speeches.models import SpeechFingerprint, SpeechShingleKey
 
     pages = list(pages)
-    SpeechFingerprint.objects.filter(page_id__in=[page.pk for page in pages]).delete()
+    ids = [page.pk for page in pages]
+    SpeechShingleKey.objects.filter(fingerprint_id__in=ids).delete()
+    SpeechFingerprint.objects.filter(page_id__in=ids).delete()
     prints, keys = [], []
-    for page in pages:
-        count, found = fingerprint(page_text(page))
+    for page, text in zip(pages, texts or map(page_text, pages), strict=True):
+        count, found = fingerprint(text)
         if found:
             prints.append(SpeechFingerprint(page_id=page.pk, shingle_count=count, key_count=len(found)))
-            keys += [SpeechShingleKey(fingerprint_id=page.pk, key=key) for key in found]
+            keys += [(page.pk, key) for key in found]
     SpeechFingerprint.objects.bulk_create(prints)
-    SpeechShingleKey.objects.bulk_create(keys, batch_size=2000)
+    if not keys:
+        return
+    table = connection.ops.quote_name(SpeechShingleKey._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.executemany(f"INSERT INTO {table} (fingerprint_id, {connection.ops.quote_name('key')}) VALUES (%s, %s)",
+                           keys)
 
 
 def index_saved_speech(sender, instance, raw=False, update_fields=None, **kwargs):
@@ -146,7 +172,7 @@ class ArchiveIndex:
 
         from speeches.models import SpeechPage, SpeechShingleKey
 
-        keys = sorted(winnow(normalise(text), QUERY_WINDOW))
+        keys = sorted(keys_of(normalise(text)))
         shared, sizes = {}, {}
         for start in range(0, len(keys), LOOKUP_CHUNK):
             rows = (SpeechShingleKey.objects.filter(key__in=keys[start:start + LOOKUP_CHUNK])
@@ -161,7 +187,7 @@ class ArchiveIndex:
         for page_id, n in shared.items():
             keys_count, count = sizes[page_id]
             expected = keys_count * min(shingle_count, count) / count  # its keys over the smaller text
-            if page_id != self.exclude_pk and n >= max(1, CANDIDATE_SHARE * expected):
+            if page_id != self.exclude_pk and (n >= CANDIDATE_SHARE * expected or expected < FEW_KEYS):
                 wanted.append(page_id)
         if not wanted:
             return []
@@ -175,7 +201,7 @@ class ArchiveIndex:
         if len(sig) >= MIN_SHINGLES:
             from django.urls import reverse
 
-            for page in self.candidates(text, len(sig)):
+            for page in self.candidates(text, max(len(normalise(text)) - SHINGLE + 1, 0)):
                 self.compared += 1
                 result = compare(sig, shingles(page_text(page)))
                 if result:
