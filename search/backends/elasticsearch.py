@@ -14,10 +14,13 @@ Index layout: one index per root model (``<prefix>wagtailcore_page`` for all pag
 of that name; ``update_index`` builds ``<alias>_<random>`` and switches the alias atomically.
 """
 
+import hashlib
 import html
+import json
 import os
 import re
 import threading
+import time
 from collections import OrderedDict
 
 import elasticsearch
@@ -66,6 +69,20 @@ MATCH_NONE = {"bool": {"must_not": {"match_all": {}}}}
 # Only prebuilt analyzers: the stock edge-ngram/ngram analyzers need the analysis-common module. Shards and
 # replicas can be raised per deployment with ELASTICSEARCH_SHARDS / ELASTICSEARCH_REPLICAS.
 INDEX_SETTINGS = {"settings": {"index": {"number_of_shards": 1, "number_of_replicas": 0}}}
+# Bulk indexing and the rebuild's force merge wait this long: a bulk that outlives the search timeout is still being
+# applied, and sending it again would index every document twice (and mark a healthy node dead).
+BULK_TIMEOUT = 300
+
+
+def preference(query):
+    """The same shard copy for every request of one query (count, page 1, page 2, facets, snippets).
+
+    A shard's copies hold the same documents but may score them slightly differently (BM25 statistics count the
+    replaced documents a copy has not merged away yet); one copy per query keeps its pages consistent. Queries are
+    spread over the copies by their hash. When that copy's node is down another one answers.
+    """
+    text = json.dumps(query, sort_keys=True, ensure_ascii=False, default=str)
+    return "q" + hashlib.blake2b(text.encode(), digest_size=8).hexdigest()
 
 
 _CLIENTS = {}
@@ -184,6 +201,9 @@ class AtomicAliasRebuilder(ElasticsearchAtomicIndexRebuilder):
     def finish(self):
         self.index.refresh()
         es, alias, new = self.index.es, self.alias.name, self.index.name
+        # One segment without replaced documents on every copy: primary and replica then have the same statistics,
+        # so they score alike and a node failure never changes an answer (see expunge_replaced).
+        expunge_replaced(es, new)
         old = []
         if self.alias.is_alias():
             old = [index.name for index in self.alias.aliased_indices() if index.name != new]
@@ -198,6 +218,33 @@ class AtomicAliasRebuilder(ElasticsearchAtomicIndexRebuilder):
                 es.indices.delete(index=name)
             except self.index.backend.NotFoundError:
                 pass
+
+
+def replaced_docs(es, index):
+    """{shard copy: replaced (deleted) documents its BM25 statistics still count} of an index."""
+    out = {}
+    for row in es.cat.segments(index=index, format="json", h="shard,prirep,id,docs.deleted"):
+        copy = f"{row['shard']}{row['prirep']}@{row['id']}"
+        out[copy] = out.get(copy, 0) + int(row["docs.deleted"] or 0)
+    return out
+
+
+def expunge_replaced(es, index, timeout=60):
+    """Force-merge a freshly built index to one segment until no copy counts a replaced document.
+
+    A bulk resent after a failure replaces documents; each copy merges them away on its own schedule, so the copies'
+    scores differ until then. The operations stay retained (for replica recovery) until the copies' retention leases
+    move past them, which the cluster syncs every few seconds once writing stops, so the merge is repeated until then.
+    """
+    es = es.options(request_timeout=BULK_TIMEOUT)
+    deadline = time.monotonic() + timeout
+    while True:
+        es.indices.flush(index=index)
+        es.indices.forcemerge(index=index, max_num_segments=1)
+        left = replaced_docs(es, index)
+        if not any(left.values()) or time.monotonic() > deadline:
+            return left
+        time.sleep(1)
 
 
 def _match(field, terms, boost):
@@ -424,7 +471,8 @@ class ChineseElasticsearchResults(BaseResults):
         parsed, operator = compiler.parsed()
         if parsed is None or operator != "and" or len(parsed.groups) < 2:
             return
-        count = self.backend.es.count(index=self._index_name(), query=compiler.get_query())["count"]
+        query = compiler.get_query()
+        count = self.backend.es.count(index=self._index_name(), query=query, preference=preference(query))["count"]
         if count == 0:
             compiler.mode = "any"
 
@@ -436,15 +484,18 @@ class ChineseElasticsearchResults(BaseResults):
         stop = MAX_MATCHES if self.stop is None else min(self.stop, MAX_MATCHES)
         if stop <= self.start:
             return
+        body = self._get_es_body()
         response = self.backend.es.search(
-            index=self._index_name(), **self._get_es_body(), from_=self.start, size=stop - self.start,
+            index=self._index_name(), **body, from_=self.start, size=stop - self.start,
             source=False, stored_fields=["pk"], allow_partial_search_results=False,
+            preference=preference(body["query"]),
         )
         yield from self._get_results_from_hits(response["hits"]["hits"])
 
     def _do_count(self):
         self.ensure_mode()
-        hit_count = self.backend.es.count(index=self._index_name(), query=self.query_compiler.get_query())["count"]
+        query = self.query_compiler.get_query()
+        hit_count = self.backend.es.count(index=self._index_name(), query=query, preference=preference(query))["count"]
         hit_count -= self.start
         if self.stop is not None:
             hit_count = min(hit_count, self.stop - self.start)
@@ -456,8 +507,9 @@ class ChineseElasticsearchResults(BaseResults):
             raise FilterFieldError(f'Cannot facet search results with field "{field_name}".', field_name=field_name)
         self.ensure_mode()
         column = self.query_compiler.mapping.get_field_column_name(field)
+        query = self.query_compiler.get_query()
         response = self.backend.es.search(
-            index=self._index_name(), query=self.query_compiler.get_query(), size=0, track_total_hits=True,
+            index=self._index_name(), query=query, preference=preference(query), size=0, track_total_hits=True,
             aggregations={field_name: {"terms": {"field": column, "size": 500}},
                           "_missing": {"missing": {"field": column}}},
         )
@@ -491,7 +543,7 @@ class ChineseElasticsearchResults(BaseResults):
         body = self._get_es_body()
         response = self.backend.es.search(
             index=self._index_name(), **body, from_=self.start, size=size, source=[ORIGINAL_FIELD],
-            stored_fields=["pk"],
+            stored_fields=["pk"], preference=preference(body["query"]),
             highlight={
                 "pre_tags": ["<mark>"], "post_tags": ["</mark>"], "encoder": "html",
                 "fields": {HIGHLIGHT_FIELD: {"type": "unified", "fragment_size": fragment_size,
@@ -568,6 +620,9 @@ class ChineseElasticsearchSearchBackend(BaseBackend):
     settings = INDEX_SETTINGS
     client_class = staticmethod(shared_client)
 
+    def bulk(self, client, actions, **kwargs):
+        return super().bulk(client.options(request_timeout=BULK_TIMEOUT), actions, **kwargs)
+
     def match_scores(self, model, parsed, mode="all", title_only=False, content_type_ids=None, limit=None):
         """{object_id (str): score} for documents of `model` matching a ParsedQuery, as the database backends give.
 
@@ -582,9 +637,11 @@ class ChineseElasticsearchSearchBackend(BaseBackend):
         if not fields:
             return {}
         query = {"bool": {"must": build_query(parsed, fields, mode), "filter": compiler.get_content_type_filter()}}
+        # Ties by pk, so a cut at `limit` keeps the same documents on every shard copy.
         response = self.es.search(index=self.get_index_for_model(model).name, query=query, source=False,
                                   stored_fields=["pk"], size=min(limit or MAX_MATCHES, MAX_MATCHES),
-                                  track_total_hits=False)
+                                  sort=[{"_score": "desc"}, {"pk": "asc"}], track_scores=True,
+                                  track_total_hits=False, preference=preference(query))
         return {hit["fields"]["pk"][0]: hit["_score"] for hit in response["hits"]["hits"]}
 
 

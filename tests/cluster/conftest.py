@@ -88,14 +88,21 @@ def es_cluster():
     own = not (state and (Path(state) / "cluster.json").exists())
     if own:
         state = tempfile.mkdtemp(prefix="portal-es-cluster-")
-        proc = subprocess.run([sys.executable, str(SCRIPT), "start"], capture_output=True, text=True, timeout=900,
-                              env={**os.environ, "ES_CLUSTER_DIR": state})
+        env, proc = {**os.environ, "ES_CLUSTER_DIR": state}, None
+        try:
+            proc = subprocess.run([sys.executable, str(SCRIPT), "start"], capture_output=True, text=True, timeout=900,
+                                  env=env)
+        finally:
+            if proc is None or proc.returncode != 0:  # a node that started is stopped, its files removed
+                subprocess.run([sys.executable, str(SCRIPT), "stop", "--clean"], timeout=120, env=env)
         assert proc.returncode == 0, f"Elasticsearch 集群无法启动：\n{proc.stderr[-3000:]}"
-    cluster = Cluster(state)
     started = time.monotonic()
-    assert cluster.health("green", 120)["status"] == "green"
-    yield cluster
-    if own:
-        subprocess.run([sys.executable, str(SCRIPT), "stop", "--clean"], timeout=120,
-                       env={**os.environ, "ES_CLUSTER_DIR": state})
+    try:
+        cluster = Cluster(state)
+        assert cluster.health("green", 120)["status"] == "green"
+        yield cluster
+    finally:
+        if own:  # also when a test failed
+            subprocess.run([sys.executable, str(SCRIPT), "stop", "--clean"], timeout=120,
+                           env={**os.environ, "ES_CLUSTER_DIR": state})
     REPORT.append(f"集群测试用时 {time.monotonic() - started:.0f} 秒（不含集群启动）")
