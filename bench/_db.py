@@ -10,11 +10,22 @@ ROOT = Path(__file__).resolve().parent.parent
 PG_ADMIN_URL = os.environ.get("PG_BENCH_URL", "postgres://postgres@127.0.0.1:5432/postgres")
 
 
+KEEP_DB = os.environ.get("BENCH_KEEP_DB", "")  # SQLite: a folder whose db.sqlite3 is kept (and reused) between runs
+
+
 def configure(vendor, name):
-    """Point Django at a new empty database of the given vendor before django.setup()."""
+    """Point Django at a new empty database of the given vendor before django.setup(). With BENCH_KEEP_DB (SQLite),
+    the database in that folder is used and kept: see kept_database()."""
     sys.path.insert(0, str(ROOT))
     os.environ["DJANGO_SETTINGS_MODULE"] = "portal.settings.test"
     os.environ.setdefault("LOG_LEVEL", "WARNING")
+    if vendor == "sqlite" and KEEP_DB:
+        folder = Path(KEEP_DB).resolve()
+        folder.mkdir(parents=True, exist_ok=True)
+        os.environ.pop("DATABASE_URL", None)
+        os.environ["SQLITE_PATH"] = str(folder / "db.sqlite3")
+        os.environ["PORTAL_VAR_DIR"] = str(folder)
+        return lambda: None
     if vendor == "sqlite":
         tmp = Path(tempfile.mkdtemp(prefix=f"{name}-"))
         os.environ.pop("DATABASE_URL", None)
@@ -45,6 +56,21 @@ def pg_available():
 
         psycopg.connect(PG_ADMIN_URL, connect_timeout=3).close()
         return True
+    except Exception:
+        return False
+
+
+def kept_database(n):
+    """True when BENCH_KEEP_DB holds a database already filled with n indexed speeches, less the few duplicates the
+    importer skips (call after django.setup())."""
+    if not KEEP_DB or not (Path(KEEP_DB) / "db.sqlite3").exists():
+        return False
+    from search.backends.common import IndexEntry
+    from speeches.models import SpeechPage
+
+    try:
+        speeches = SpeechPage.objects.count()
+        return speeches >= n - n // 100 and IndexEntry.objects.count() >= speeches
     except Exception:
         return False
 

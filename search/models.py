@@ -129,3 +129,51 @@ class QueryEvent(models.Model):
 
     def __str__(self):
         return f"{self.day} {self.query}"
+
+
+class SuggestionSource(models.Model):
+    """A source of suggestions (search.suggest.register_source) and the version its stored prefix keys were built
+    from; `pending` is the version a build was last enqueued for, so each change enqueues one build."""
+
+    name = models.CharField("名称", max_length=40, unique=True)
+    version = models.TextField("已建版本", blank=True)
+    pending = models.TextField("待建版本", blank=True)
+    pending_at = models.DateTimeField("排队时间", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "输入提示来源"
+        verbose_name_plural = "输入提示来源"
+
+    def __str__(self):
+        return self.name
+
+
+class SuggestionText(models.Model):
+    source = models.ForeignKey(SuggestionSource, on_delete=models.CASCADE, related_name="texts")
+    text = models.CharField("文字", max_length=255)
+
+    class Meta:
+        verbose_name = "输入提示文字"
+        verbose_name_plural = "输入提示文字"
+        constraints = [models.UniqueConstraint(fields=["source", "text"], name="one_suggestion_text_per_source")]
+
+    def __str__(self):
+        return self.text
+
+
+class SuggestionKey(models.Model):
+    """One prefix key of a text (its characters, full pinyin or initials from a word start). Read by range on
+    (source, key): the index is made in migration 0005 (binary order on PostgreSQL too, so a range is a prefix)."""
+
+    source = models.ForeignKey(SuggestionSource, on_delete=models.CASCADE, db_index=False, related_name="+")
+    text = models.ForeignKey(SuggestionText, on_delete=models.CASCADE, related_name="keys")
+    key = models.CharField("键", max_length=120)
+    start = models.PositiveSmallIntegerField("起点")
+    kind = models.PositiveSmallIntegerField("类型")
+
+    class Meta:
+        verbose_name = "输入提示键"
+        verbose_name_plural = "输入提示键"
+
+    def __str__(self):
+        return self.key

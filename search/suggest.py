@@ -1,20 +1,23 @@
-"""Suggestions as you type, from an in-process prefix index with full pinyin and initials.
+"""Suggestions as you type, from a prefix index with full pinyin and initials kept in the database.
 
 Apps register sources (``register_source``) — speech titles and speakers, merchant names — so this library
 imports no app; the union dictionary (words and synonyms) is a built-in source. Every text is indexed from the
 start of each of its words (jieba search mode, so 服务卡 inside 会员服务卡 counts) under three keys: the folded
-characters, the full pinyin (fuwuka) and the initials (fwk); a query is looked up with ``bisect`` in each
-source's sorted keys. A source is rebuilt only when its ``version()`` changes (the speech catalog token, the
-dictionary version, …), in a thread while the previous index answers; the keys of texts seen before are reused,
-and when few texts changed the previous index is patched (their rows dropped or merged in) instead of sorted anew.
+characters, the full pinyin (fuwuka) and the initials (fwk), stored as ``SuggestionKey`` rows; a query reads the
+first MAX_SCAN keys of each source starting with it (one indexed range query) and ranks them here. A request only
+compares each source's ``version()`` (the speech catalog token, the dictionary version, …) with the version the
+stored keys were built from; when it changed, it enqueues one ``build_suggestions`` task and answers from the
+stored keys meanwhile. The task adds the keys of new texts and deletes those of removed ones (batches of
+BUILD_BATCH texts, each committed on its own), so no web process ever holds or builds the index.
 """
 
-import bisect
+import datetime
 import functools
-import heapq
 import re
-import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
 
 from search import analysis
 
@@ -38,28 +41,16 @@ class Source:
     priority: int = 50  # lower comes first among equally good matches
 
 
-@dataclass
-class _Index:
-    version: object = None
-    texts: list = field(default_factory=list)
-    keys: list = field(default_factory=list)  # sorted
-    refs: list = field(default_factory=list)  # (text index, start offset, key type), parallel to keys
-    # Parallel to keys: an int ordering matches as suggest() ranks them within a source after whole matches
-    # (from the start first, then shorter texts, then by text), so a range is ranked in C (heapq with a key).
-    order: list = field(default_factory=list)
-
-
 _sources = {}
-_indexes = {}
-_rebuilding = set()
-_lock = threading.Lock()
-BACKGROUND_REBUILD = True  # tests set False to see a change at once
+BACKGROUND_REBUILD = True  # False: a changed source is rebuilt inside the request (tests)
+BUILD_BATCH = 1000  # texts per transaction of a build
+REQUEUE_AFTER = datetime.timedelta(minutes=10)  # a build enqueued this long ago and not done is enqueued again
+MAX_TEXT_CHARS = 255
 
 
 def register_source(name, kind, label, items, version, priority=50):
     """Add (or replace) a suggestion source; `items()` returns the texts, `version()` when to rebuild them."""
     _sources[name] = Source(name, kind, label, items, version, priority)
-    _indexes.pop(name, None)
 
 
 def _dictionary_words():
@@ -88,7 +79,6 @@ def _word_pinyin(word):
     return tuple(p.lower() for p in full), tuple(p.lower() for p in initials)
 
 
-@functools.lru_cache(maxsize=100_000)
 def _text_keys(text):
     """[(key, start, key type)] for one text: from each word start, its characters, pinyin and initials."""
     folded = analysis.fold(text).lower()
@@ -113,93 +103,118 @@ def _text_keys(text):
     return tuple(keys)
 
 
-PATCH_SHARE = 0.05  # a rebuild that adds or removes at most this share of the texts patches the previous index
+def _version_text(source):
+    return repr(source.version())
 
 
-def _build(source, version, previous=None):
-    texts = list(dict.fromkeys(t.strip() for t in source.items() if t and t.strip()))
-    if previous is not None:
-        index = _patched(previous, texts, version)
-        if index is not None:
-            return index
-    rows = []
-    for number, text in enumerate(texts):
-        for key, start, kind in _text_keys(text):
-            rows.append((key, number, start, kind))
-    rows.sort()
-    return _from_rows(version, texts, rows)
+def build(name, version=None):
+    """Bring the stored keys of source `name` up to date (the build_suggestions task). Texts already stored keep
+    their keys; removed texts lose theirs; new texts are added a batch at a time. Returns counts."""
+    from search.models import SuggestionKey, SuggestionSource, SuggestionText
 
-
-def _from_rows(version, texts, rows):
-    live = [number for number, text in enumerate(texts) if text is not None]
-    text_rank = {number: rank for rank, number in enumerate(sorted(live, key=texts.__getitem__))}
-    order = [((start != 0) << 56) | (len(texts[number]) << 32) | text_rank[number]
-             for _key, number, start, _kind in rows]
-    return _Index(version, texts, [row[0] for row in rows], [row[1:] for row in rows], order)
-
-
-def _patched(previous, texts, version):
-    """The previous index with the rows of removed texts dropped and those of new texts merged in (one merge of two
-    sorted runs instead of sorting every row again: a publish costs milliseconds, not a full sort holding the
-    interpreter lock), or None when too much changed. Removed texts leave a gap in the numbering."""
-    old = {text: number for number, text in enumerate(previous.texts) if text is not None}
-    wanted = set(texts)
-    gone = {number for text, number in old.items() if text not in wanted}
-    added = [text for text in texts if text not in old]
-    holes = len(previous.texts) - len(old) + len(gone)
-    if len(gone) + len(added) > PATCH_SHARE * max(len(texts), 1) or holes > PATCH_SHARE * len(previous.texts) + 50:
-        return None
-    all_texts = list(previous.texts)
-    for number in gone:
-        all_texts[number] = None
-    rows = [(key, *ref) for key, ref in zip(previous.keys, previous.refs, strict=True) if ref[0] not in gone]
-    extra = []
-    for text in added:
-        extra += [(key, len(all_texts), start, kind) for key, start, kind in _text_keys(text)]
-        all_texts.append(text)
-    extra.sort()
-    rows += extra
-    rows.sort()  # two sorted runs: timsort merges them in one pass
-    return _from_rows(version, all_texts, rows)
-
-
-def _index(name):
-    """The source's index; when its version changed, the previous index answers while a thread rebuilds it (only
-    the first build is waited for)."""
     source = _sources[name]
-    try:
-        version = source.version()
-    except Exception:  # noqa: BLE001 - a source that cannot answer (e.g. before migrate) suggests nothing
-        return None
-    index = _indexes.get(name)
-    if index is not None and index.version == version:
-        return index
-    if index is not None and BACKGROUND_REBUILD:
-        with _lock:
-            if name not in _rebuilding:
-                _rebuilding.add(name)
-                threading.Thread(target=_rebuild, args=(source, version), daemon=True).start()
-        return index
-    with _lock:
-        index = _indexes.get(name)
-        if index is None or index.version != version:
+    if name == "dictionary":
+        analysis.check_version()  # this worker may have loaded the dictionary before the change
+    version = _version_text(source) if version is None else version
+    row, _created = SuggestionSource.objects.get_or_create(name=name)
+    texts = dict.fromkeys(t.strip()[:MAX_TEXT_CHARS] for t in source.items() if t and t.strip())
+    stored = dict(SuggestionText.objects.filter(source=row).values_list("text", "id").iterator(chunk_size=5000))
+    gone = [pk for text, pk in stored.items() if text not in texts]
+    added = [text for text in texts if text not in stored]
+    del stored, texts
+    for start in range(0, len(gone), BUILD_BATCH):
+        with transaction.atomic():
+            batch = gone[start : start + BUILD_BATCH]
+            SuggestionKey.objects.filter(text_id__in=batch).delete()
+            SuggestionText.objects.filter(pk__in=batch).delete()
+    key_table = SuggestionKey._meta.db_table
+    insert = f"INSERT INTO {key_table} (source_id, text_id, {connection.ops.quote_name('key')}, start, kind) " \
+             "VALUES (%s, %s, %s, %s, %s)"
+    for start in range(0, len(added), BUILD_BATCH):
+        batch = added[start : start + BUILD_BATCH]
+        try:
+            with transaction.atomic():
+                made = SuggestionText.objects.bulk_create([SuggestionText(source=row, text=t) for t in batch])
+                keys = [(row.pk, text.pk, key, offset, kind)
+                        for text in made for key, offset, kind in _text_keys(text.text)]
+                with connection.cursor() as cursor:
+                    cursor.executemany(insert, keys)
+        except IntegrityError:  # another build stored some of these texts (with their keys) meanwhile
+            continue
+    SuggestionSource.objects.filter(pk=row.pk).update(version=version)
+    return {"added": len(added), "removed": len(gone)}
+
+
+def _schedule(name, version, rows):
+    """Enqueue one build for this version of the source (or build now, BACKGROUND_REBUILD False)."""
+    from search.models import SuggestionSource
+
+    if not BACKGROUND_REBUILD:
+        build(name, version)
+        return
+    now = timezone.now()
+    if name not in rows:
+        SuggestionSource.objects.get_or_create(name=name)
+    claimed = (SuggestionSource.objects.filter(name=name).exclude(pending=version, pending_at__gt=now - REQUEUE_AFTER)
+               .update(pending=version, pending_at=now))
+    if claimed:
+        from search.tasks import build_suggestions
+
+        build_suggestions.enqueue(name, version)
+
+
+def _ready_sources():
+    """[(source, source row id)] of the sources with stored keys; enqueues a build for each changed source."""
+    from search.models import SuggestionSource
+
+    rows = {name: (pk, version) for pk, name, version in SuggestionSource.objects.values_list("pk", "name", "version")}
+    out = []
+    for name, source in list(_sources.items()):
+        try:
+            version = _version_text(source)
+        except Exception:  # noqa: BLE001 - a source that cannot answer (e.g. before migrate) suggests nothing
+            continue
+        if rows.get(name, (None, None))[1] != version:
             try:
-                index = _indexes[name] = _build(source, version, index)
-            except Exception:  # noqa: BLE001
-                return None
-    return index
+                with transaction.atomic():
+                    _schedule(name, version, rows)
+            except Exception:  # noqa: BLE001 - the stored keys keep answering
+                pass
+            # A build that ran at once (BACKGROUND_REBUILD False, an immediate task backend) answers already.
+            row = SuggestionSource.objects.filter(name=name).values_list("pk", "version").first()
+            if row is not None:
+                rows[name] = row
+        if name in rows:
+            out.append((source, rows[name][0]))
+    return out
 
 
-def _rebuild(source, version):
-    from django.db import connections
+def ready():
+    """True when every source's stored keys are of its current version (benchmarks wait for it)."""
+    from search.models import SuggestionSource
 
-    try:
-        _indexes[source.name] = _build(source, version, _indexes.get(source.name))
-    except Exception:  # noqa: BLE001 - the previous index keeps answering
-        pass
-    finally:
-        _rebuilding.discard(source.name)
-        connections.close_all()
+    stored = dict(SuggestionSource.objects.values_list("name", "version"))
+    return all(stored.get(name) == _version_text(source) for name, source in _sources.items())
+
+
+def _successor(key):
+    last = ord(key[-1])
+    return key[:-1] + chr(last + 1) if last < 0x10FFFF else key + "\U0010ffff"
+
+
+def _rows(source_id, key):
+    """[(key, start, key type, text)]: the first MAX_SCAN stored keys of the source starting with `key`."""
+    from search.models import SuggestionKey, SuggestionText
+
+    collate = ' COLLATE "C"' if connection.vendor == "postgresql" else ""
+    key_column = f"k.{connection.ops.quote_name('key')}"
+    column = key_column + collate
+    sql = (f"SELECT {key_column}, k.start, k.kind, t.text FROM {SuggestionKey._meta.db_table} k "
+           f"JOIN {SuggestionText._meta.db_table} t ON t.id = k.text_id "
+           f"WHERE k.source_id = %s AND {column} >= %s AND {column} < %s ORDER BY {column} LIMIT %s")
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [source_id, key, _successor(key), MAX_SCAN])
+        return cursor.fetchall()
 
 
 def normalise_query(text):
@@ -208,37 +223,10 @@ def normalise_query(text):
 
 
 def _matches(key):
-    """(source, index, text number, start, key type, whole) for indexed keys starting with `key`."""
-    for name, source in list(_sources.items()):
-        index = _index(name)
-        if index is None:
-            continue
-        position = bisect.bisect_left(index.keys, key)
-        end = min(len(index.keys), position + MAX_SCAN)
-        while position < end and index.keys[position].startswith(key):
-            number, start, kind = index.refs[position]
-            yield source, index, number, start, kind, index.keys[position] == key
-            position += 1
-
-
-def _smallest(index, start, stop, limit):
-    """The positions in [start, stop) with the smallest `order`, enough of them to hold `limit` distinct texts."""
-    want = limit * 3
-    while True:
-        best = heapq.nsmallest(want, range(start, stop), key=index.order.__getitem__)
-        if len(best) == stop - start or len({index.refs[i][0] for i in best}) >= limit:
-            return best
-        want *= 4
-
-
-def _best_of_source(index, key, limit):
-    """Positions of the keys starting with `key` (among the first MAX_SCAN of them) that can be among the source's
-    best `limit` distinct texts: the best of the whole matches and the best of the rest, ranked in C."""
-    position = bisect.bisect_left(index.keys, key)
-    end = min(len(index.keys), position + MAX_SCAN)
-    whole_end = bisect.bisect_right(index.keys, key, position, end)
-    stop = bisect.bisect_left(index.keys, key + "\U0010ffff", whole_end, end)
-    return _smallest(index, position, whole_end, limit) + _smallest(index, whole_end, stop, limit)
+    """(source, text, start, key type, whole) for stored keys starting with `key` (the first MAX_SCAN a source)."""
+    for source, source_id in _ready_sources():
+        for found, start, kind, text in _rows(source_id, key):
+            yield source, text, start, kind, found == key
 
 
 def suggest(text, limit=MAX_SUGGESTIONS):
@@ -248,16 +236,10 @@ def suggest(text, limit=MAX_SUGGESTIONS):
     if not key:
         return []
     best = {}
-    for name, source in list(_sources.items()):
-        index = _index(name)
-        if index is None:
-            continue
-        for position in _best_of_source(index, key, limit):
-            number, start, _kind = index.refs[position]
-            value, whole = index.texts[number], index.keys[position] == key
-            rank = (0 if whole and start == 0 else 1, 0 if start == 0 else 1, source.priority, len(value), value)
-            if value not in best or rank < best[value][0]:
-                best[value] = (rank, source)
+    for source, value, start, _kind, whole in _matches(key):
+        rank = (0 if whole and start == 0 else 1, 0 if start == 0 else 1, source.priority, len(value), value)
+        if value not in best or rank < best[value][0]:
+            best[value] = (rank, source)
     ordered = sorted(best.items(), key=lambda item: item[1][0])[:limit]
     return [{"kind": source.kind, "label": source.label, "text": value} for value, (_rank, source) in ordered]
 
@@ -272,10 +254,9 @@ def did_you_mean(text):
     if len(key) < 2:
         return None
     best = None
-    for source, index, number, start, kind, whole in _matches(key):
+    for source, value, start, kind, whole in _matches(key):
         if kind != PINYIN or start != 0:
             continue
-        value = index.texts[number]
         rank = (0 if whole else 1, source.priority, len(value), value)
         if best is None or rank < best[0]:
             best = (rank, value)
@@ -283,6 +264,8 @@ def did_you_mean(text):
 
 
 def clear():
-    """Forget every built index (tests, and after bulk changes a version does not show)."""
-    with _lock:
-        _indexes.clear()
+    """Mark every stored source out of date, so the next suggestion enqueues a build (after bulk changes a version
+    does not show)."""
+    from search.models import SuggestionSource
+
+    SuggestionSource.objects.update(version="", pending="")

@@ -21,3 +21,12 @@ def rollup_search_log():
     from search.querylog import prune, rollup
 
     return {"events": rollup(), "pruned": prune()}
+
+
+@task()
+def build_suggestions(name, version):
+    """Bring a suggestion source's stored prefix keys up to date (search.suggest.build). Idempotent: texts already
+    stored keep their keys, so a retried or repeated build only finishes what is missing."""
+    from search.suggest import build
+
+    return build(name, version)

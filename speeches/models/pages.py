@@ -154,6 +154,9 @@ class SpeechPage(Page):
     class Meta:
         verbose_name = "讲话稿"
         verbose_name_plural = "讲话稿"
+        # The search catalog (speeches/search/catalog.py) reads these columns of every speech from this index:
+        # from the table, SQLite would page in each speech's body (speaker_id follows it in the row).
+        indexes = [models.Index(fields=["page_ptr", "date_delivered", "org_level", "speaker"], name="speech_catalog")]
 
     @classmethod
     def get_indexed_objects(cls):
