@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('speeches', '0004_search_catalog_triggers'),
+        ('speeches', '0005_duplicate_keys'),
         ('taggit', '0006_rename_taggeditem_content_type_object_id_taggit_tagg_content_8fc721_idx'),
         migrations.swappable_dependency(settings.WAGTAIL_PAGE_MODEL),
     ]
