@@ -15,10 +15,10 @@ from search.analysis import (
     ParsedQuery,
     QueryPhrase,
     analyse_for_index,
-    analyse_many_for_index,
     analyse_query,
     phrase_key,
     segment,
+    submit_many_for_index,
 )
 from search.ranking import ANY_MATCH_PENALTY, TITLE_WEIGHT  # noqa: F401 - re-exported for older imports
 
@@ -448,12 +448,53 @@ class SinglePassIndexerMixin:
                         for piece, text in zip(self._pieces, analysed, strict=True) if piece[0] == kind and piece[2])
 
 
+class PendingIndexers:
+    """A batch of indexers whose texts are being analysed (submit_indexers); ``finish()`` waits and stores them."""
+
+    def __init__(self, indexers):
+        self.indexers = list(indexers)
+        self._todo = [indexer for indexer in self.indexers if "_analysed_pieces" not in indexer.__dict__]
+        self._analysis = submit_many_for_index([piece[2] for indexer in self._todo for piece in indexer._pieces])
+
+    def finish(self):
+        analysed = iter(self._analysis.result())
+        for indexer in self._todo:
+            indexer._analysed_pieces = [next(analysed) for _piece in indexer._pieces]
+        return self.indexers
+
+
+def submit_indexers(indexers):
+    """Start analysing every text of a batch of indexers (shared between cores inside update_index)."""
+    return PendingIndexers(indexers)
+
+
 def analyse_indexers(indexers):
     """Analyse every text of a batch of indexers in one call (shared between cores inside update_index)."""
-    todo = [indexer for indexer in indexers if "_analysed_pieces" not in indexer.__dict__]
-    analysed = iter(analyse_many_for_index([piece[2] for indexer in todo for piece in indexer._pieces]))
-    for indexer in todo:
-        indexer._analysed_pieces = [next(analysed) for _piece in indexer._pieces]
+    submit_indexers(indexers).finish()
+
+
+class BatchIndexMixin:
+    """add_items in two steps, so update_index loads and writes one batch while the next is analysed:
+    ``prepare_items`` builds the indexers and starts their analysis, ``write_items`` waits for it and writes."""
+
+    indexer_class = None
+
+    def prepare_items(self, model, objs):
+        """(model, PendingIndexers) for objs, or None when there is nothing to index."""
+        if not model.get_search_fields():
+            return None
+        indexers = [self.indexer_class(obj, self.backend) for obj in objs]
+        if not indexers:
+            return None
+        return model, submit_indexers(indexers)
+
+    def write_items(self, prepared):
+        raise NotImplementedError
+
+    def add_items(self, model, objs):
+        prepared = self.prepare_items(model, objs)
+        if prepared is not None:
+            self.write_items(prepared)
 
 
 def _indexer_values(indexers):

@@ -5,11 +5,11 @@ from modelsearch.backends.database.postgres import postgres as pg
 
 from search import ranking
 from search.backends.common import (
+    BatchIndexMixin,
     ChineseSearchMixin,
     IndexEntry,
     SinglePassIndexerMixin,
     _tsquote,
-    analyse_indexers,
     needs_counting,
     prefix_groups,
     tsquery_group,
@@ -40,17 +40,21 @@ class SegmentingPostgresIndexer(SinglePassIndexerMixin, pg.ObjectIndexer):
         return self._joined("body")
 
 
-class ChinesePostgresIndex(pg.PostgresIndex):
+class ChinesePostgresIndex(BatchIndexMixin, pg.PostgresIndex):
+    indexer_class = SegmentingPostgresIndexer
+
     def _refresh_title_norms(self, full=False):
         """Not used: titles are weighted in the rank expression directly."""
-    def add_items(self, model, objs):
+
+    def write_items(self, prepared):
         # modelsearch builds the indexers itself: hand it ours, analysed as one batch.
-        indexers = {id(obj): SegmentingPostgresIndexer(obj, self.backend) for obj in objs}
-        analyse_indexers(indexers.values())
+        model, pending = prepared
+        indexers = pending.finish()
+        by_object = {id(indexer.obj): indexer for indexer in indexers}
         original = pg.ObjectIndexer
-        pg.ObjectIndexer = lambda obj, _backend: indexers[id(obj)]
+        pg.ObjectIndexer = lambda obj, _backend: by_object[id(obj)]
         try:
-            super().add_items(model, objs)
+            pg.PostgresIndex.add_items(self, model, [indexer.obj for indexer in indexers])
         finally:
             pg.ObjectIndexer = original
 
