@@ -2,6 +2,7 @@
 
 from django.utils.functional import cached_property
 from modelsearch.backends.database.postgres import postgres as pg
+from modelsearch.index import SearchField
 
 from search import ranking
 from search.backends.common import (
@@ -19,6 +20,9 @@ from search.ranking import TITLE_WEIGHT
 
 
 class SegmentingPostgresIndexer(SinglePassIndexerMixin, pg.ObjectIndexer):
+    def field_weight(self, field):
+        return pg.get_weight(field.boost) if isinstance(field, SearchField) else "D"
+
     @cached_property
     def title(self):
         return self.as_vector(self._analysed("title"))

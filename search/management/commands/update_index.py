@@ -61,7 +61,7 @@ class Command(RebuildCommand):
 
     def index_model(self, index, model, chunk_size):
         """Index every object of model, chunk by chunk; the number of objects."""
-        count, pending = 0, None
+        count, pending, previous = 0, None, []
         batched = hasattr(index, "prepare_items")
         chunks = self.queryset_chunks(model.get_indexed_objects().order_by("pk"), chunk_size)
         for chunk in self.print_iter_progress(chunks):
@@ -69,13 +69,16 @@ class Command(RebuildCommand):
                 prepared = index.prepare_items(model, chunk)
                 if pending is not None:
                     index.write_items(pending)
-                pending = prepared
+                release(previous)
+                pending, previous = prepared, chunk
             else:
                 index.add_items(model, chunk)
+                release(chunk)
             count += len(chunk)
             gc.collect()
         if pending is not None:
             index.write_items(pending)
+        release(previous)
         return count
 
     def queryset_chunks(self, qs, chunk_size=DEFAULT_CHUNK_SIZE):
@@ -87,3 +90,10 @@ class Command(RebuildCommand):
                 return
             yield items
             last = items[-1].pk
+
+
+def release(objs):
+    """Untie written objects from their prefetched relations (which point back at them), so they are freed as soon
+    as the batch is dropped rather than by the collector."""
+    for obj in objs:
+        obj.__dict__.pop("_prefetched_objects_cache", None)
