@@ -315,53 +315,116 @@ def _analyse_for_index(text):
 # --- batches: update_index analyses on every core ---------------------------------------------
 
 PARALLEL_MIN_CHARS = 1_000_000  # smaller batches (a publish, a small import) are analysed in-process
+PART_CHARS = 20_000  # a batch is shared out in parts of about this size
+_SLOTS = 8  # batches in flight at once (update_index has two); more are analysed in-process
 _pool = None
 _pool_workers = 0
+_claims = None  # per slot: [next part from the front (other processes), end of the parts not taken from the back]
+_free_slots = []
 
 
 @contextlib.contextmanager
 def parallel_analysis(workers=None):
-    """Inside this block, large batches of index text (analyse_many_for_index) are shared between this process
-    and `workers` forked processes (default: one per extra core). For management commands such as
-    update_index; web workers never fork. The segmenter is loaded before the fork, so every process uses the
-    same dictionary; the forked processes only segment text (no database, no cache)."""
-    global _pool, _pool_workers
+    """Inside this block, large batches of index text (analyse_many_for_index, submit_many_for_index) are shared
+    between this process and `workers` forked processes (default: one per extra core). For management commands
+    such as update_index; web workers never fork. The segmenter is loaded before the fork, so every process uses
+    the same dictionary; the forked processes only segment text (no database, no cache)."""
+    global _pool, _pool_workers, _claims, _free_slots
     workers = (os.cpu_count() or 1) - 1 if workers is None else workers
     if workers < 1 or _pool is not None:
         yield
         return
     check_version()
     _engine()
-    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
-        _pool, _pool_workers = pool, workers
+    context = multiprocessing.get_context("fork")
+    _claims = context.Array("i", 2 * _SLOTS)  # shared with the forked processes (created before them)
+    with ProcessPoolExecutor(workers, mp_context=context) as pool:
+        _pool, _pool_workers, _free_slots = pool, workers, list(range(_SLOTS))
         try:
             yield
         finally:
-            _pool, _pool_workers = None, 0
+            _pool, _pool_workers, _free_slots = None, 0, []
 
 
 def _analyse_texts(texts):
     return [_analyse_for_index(text) for text in texts]
 
 
-def analyse_many_for_index(texts):
-    """analyse_for_index for a list of texts, in the same order; parallel inside parallel_analysis()."""
+def _claim(slot, from_front, keep=0):
+    """Index of a part of the batch in `slot` nobody has taken yet (the first one left, or the last one unless only
+    `keep` are left), or None."""
+    with _claims.get_lock():
+        front, back = _claims[2 * slot], _claims[2 * slot + 1]
+        if back - front <= (0 if from_front else keep):
+            return None
+        if from_front:
+            _claims[2 * slot] = front + 1
+            return front
+        _claims[2 * slot + 1] = back - 1
+        return back - 1
+
+
+def _analyse_claimed(slot, parts):
+    """In a forked process: analyse the parts of a batch taken from the front, {part index: analysed texts}."""
+    done = {}
+    while (index := _claim(slot, from_front=True)) is not None:
+        done[index] = _analyse_texts(parts[index])
+    return done
+
+
+class _Analysed:
+    def __init__(self, results):
+        self._results = results
+
+    def result(self):
+        return self._results
+
+
+class _PendingAnalysis:
+    """A batch shared out as parts: the other processes take parts from the front (one task each, so one message
+    per batch), ``result()`` takes the rest from the back and analyses them here, then collects the others'. The
+    first part is always left to them, so the batch really is shared."""
+
+    def __init__(self, parts):
+        self._parts = parts
+        self._slot = _free_slots.pop()
+        _claims[2 * self._slot], _claims[2 * self._slot + 1] = 0, len(parts)
+        self._futures = [_pool.submit(_analyse_claimed, self._slot, parts) for _worker in range(_pool_workers)]
+
+    def result(self):
+        results = {}
+        while (index := _claim(self._slot, from_front=False, keep=1)) is not None:
+            results[index] = _analyse_texts(self._parts[index])
+        try:
+            for future in self._futures:
+                results.update(future.result())
+        finally:
+            _free_slots.append(self._slot)
+        return [text for index in range(len(self._parts)) for text in results[index]]
+
+
+def submit_many_for_index(texts):
+    """Start analyse_for_index on a list of texts; ``.result()`` gives them in the same order. Inside
+    parallel_analysis() a large batch is shared with the other processes, which start on it at once, so the
+    caller can load and write other batches meanwhile; otherwise (or for a small batch) it is analysed here now."""
     check_version()
-    total = sum(map(len, texts))
-    if _pool is None or total < PARALLEL_MIN_CHARS:
-        return _analyse_texts(texts)
-    parts, current, size, share = [], [], 0, total / (_pool_workers + 1)
+    if _pool is None or not _free_slots or sum(map(len, texts)) < PARALLEL_MIN_CHARS:
+        return _Analysed(_analyse_texts(texts))
+    parts, current, size = [], [], 0
     for text in texts:
         current.append(text)
         size += len(text)
-        if size >= share and len(parts) < _pool_workers:
+        if size >= PART_CHARS:
             parts.append(current)
             current, size = [], 0
-    parts.append(current)
-    # This process takes the last share while the others work on theirs.
-    futures = [_pool.submit(_analyse_texts, part) for part in parts[:-1]]
-    mine = _analyse_texts(parts[-1])
-    return [text for future in futures for text in future.result()] + mine
+    if current:
+        parts.append(current)
+    return _PendingAnalysis(parts)
+
+
+def analyse_many_for_index(texts):
+    """analyse_for_index for a list of texts, in the same order; parallel inside parallel_analysis()."""
+    return submit_many_for_index(texts).result()
 
 
 def phrase_key(text):

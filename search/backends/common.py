@@ -1,12 +1,15 @@
 """Shared parts of the Chinese search backends: query translation and result handling."""
 
+from django.apps import apps
+from django.core.exceptions import FieldDoesNotExist
 from django.db import connections, router
 from django.db.models import Count
+from django.db.models.fields.related import RelatedField
 from django.utils.encoding import force_str
 from django.utils.functional import cached_property
 from modelsearch.backends.base import BaseSearchResults, FilterFieldError
 from modelsearch.conf import get_app_config
-from modelsearch.index import AutocompleteField, SearchField
+from modelsearch.index import AutocompleteField, BaseField, SearchField
 from modelsearch.query import And, Boost, Fuzzy, MatchAll, Not, Or, Phrase, PlainText
 from modelsearch.utils import get_descendants_content_types_pks
 
@@ -15,10 +18,10 @@ from search.analysis import (
     ParsedQuery,
     QueryPhrase,
     analyse_for_index,
-    analyse_many_for_index,
     analyse_query,
     phrase_key,
     segment,
+    submit_many_for_index,
 )
 from search.ranking import ANY_MATCH_PENALTY, TITLE_WEIGHT  # noqa: F401 - re-exported for older imports
 
@@ -401,6 +404,47 @@ class ChineseSearchMixin:
             return {row[0]: float(row[1]) for row in cursor.fetchall()}
 
 
+_value_getters = {}
+
+
+def field_value(field, obj):
+    """BaseField.get_value(obj) (modelsearch), with the model field and what to call on it looked up once per
+    class instead of for every object."""
+    key = (field, obj.__class__)
+    getter = _value_getters.get(key)
+    if getter is None:
+        getter = _value_getters[key] = _value_getter(field, obj.__class__)
+    return getter(obj)
+
+
+def _value_getter(field, cls):
+    try:
+        model_field = field.get_field(cls)
+    except FieldDoesNotExist:
+        name = field.field_name
+
+        def attribute(obj):
+            value = getattr(obj, name, None)
+            return value() if callable(value) else value
+
+        return attribute
+    read = model_field.value_from_object
+    if apps.is_installed("taggit"):
+        from taggit.managers import TaggableManager
+
+        if isinstance(model_field, TaggableManager):
+            return read
+    if hasattr(model_field, "get_searchable_content"):
+        return lambda obj: model_field.get_searchable_content(read(obj))
+    if isinstance(model_field, RelatedField):
+        remote_field = model_field
+        while isinstance(remote_field, RelatedField):
+            remote_field = remote_field.target_field
+        if hasattr(remote_field, "get_searchable_content"):
+            return lambda obj: remote_field.get_searchable_content(read(obj))
+    return read
+
+
 class SinglePassIndexerMixin:
     """Collect every search field's raw text once per object, segment each piece once.
 
@@ -410,6 +454,19 @@ class SinglePassIndexerMixin:
 
     def prepare_value(self, value):
         return _raw_value(value)
+
+    def field_weight(self, field):
+        """The weight modelsearch's prepare_field yields beside a field's value (PostgreSQL), or None."""
+        return None
+
+    def prepare_field(self, obj, field):
+        # modelsearch's, with each field's value read as BaseField.get_value would (field_value, cached per class).
+        if isinstance(field, SearchField | AutocompleteField) and type(field).get_value is BaseField.get_value:
+            value = self.prepare_value(field_value(field, obj))
+            weight = self.field_weight(field)
+            yield (field, value) if weight is None else (field, weight, value)
+        else:
+            yield from super().prepare_field(obj, field)
 
     @cached_property
     def _pieces(self):
@@ -448,12 +505,53 @@ class SinglePassIndexerMixin:
                         for piece, text in zip(self._pieces, analysed, strict=True) if piece[0] == kind and piece[2])
 
 
+class PendingIndexers:
+    """A batch of indexers whose texts are being analysed (submit_indexers); ``finish()`` waits and stores them."""
+
+    def __init__(self, indexers):
+        self.indexers = list(indexers)
+        self._todo = [indexer for indexer in self.indexers if "_analysed_pieces" not in indexer.__dict__]
+        self._analysis = submit_many_for_index([piece[2] for indexer in self._todo for piece in indexer._pieces])
+
+    def finish(self):
+        analysed = iter(self._analysis.result())
+        for indexer in self._todo:
+            indexer._analysed_pieces = [next(analysed) for _piece in indexer._pieces]
+        return self.indexers
+
+
+def submit_indexers(indexers):
+    """Start analysing every text of a batch of indexers (shared between cores inside update_index)."""
+    return PendingIndexers(indexers)
+
+
 def analyse_indexers(indexers):
     """Analyse every text of a batch of indexers in one call (shared between cores inside update_index)."""
-    todo = [indexer for indexer in indexers if "_analysed_pieces" not in indexer.__dict__]
-    analysed = iter(analyse_many_for_index([piece[2] for indexer in todo for piece in indexer._pieces]))
-    for indexer in todo:
-        indexer._analysed_pieces = [next(analysed) for _piece in indexer._pieces]
+    submit_indexers(indexers).finish()
+
+
+class BatchIndexMixin:
+    """add_items in two steps, so update_index loads and writes one batch while the next is analysed:
+    ``prepare_items`` builds the indexers and starts their analysis, ``write_items`` waits for it and writes."""
+
+    indexer_class = None
+
+    def prepare_items(self, model, objs):
+        """(model, PendingIndexers) for objs, or None when there is nothing to index."""
+        if not model.get_search_fields():
+            return None
+        indexers = [self.indexer_class(obj, self.backend) for obj in objs]
+        if not indexers:
+            return None
+        return model, submit_indexers(indexers)
+
+    def write_items(self, prepared):
+        raise NotImplementedError
+
+    def add_items(self, model, objs):
+        prepared = self.prepare_items(model, objs)
+        if prepared is not None:
+            self.write_items(prepared)
 
 
 def _indexer_values(indexers):

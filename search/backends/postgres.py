@@ -2,14 +2,15 @@
 
 from django.utils.functional import cached_property
 from modelsearch.backends.database.postgres import postgres as pg
+from modelsearch.index import SearchField
 
 from search import ranking
 from search.backends.common import (
+    BatchIndexMixin,
     ChineseSearchMixin,
     IndexEntry,
     SinglePassIndexerMixin,
     _tsquote,
-    analyse_indexers,
     needs_counting,
     prefix_groups,
     tsquery_group,
@@ -19,6 +20,9 @@ from search.ranking import TITLE_WEIGHT
 
 
 class SegmentingPostgresIndexer(SinglePassIndexerMixin, pg.ObjectIndexer):
+    def field_weight(self, field):
+        return pg.get_weight(field.boost) if isinstance(field, SearchField) else "D"
+
     @cached_property
     def title(self):
         return self.as_vector(self._analysed("title"))
@@ -40,17 +44,21 @@ class SegmentingPostgresIndexer(SinglePassIndexerMixin, pg.ObjectIndexer):
         return self._joined("body")
 
 
-class ChinesePostgresIndex(pg.PostgresIndex):
+class ChinesePostgresIndex(BatchIndexMixin, pg.PostgresIndex):
+    indexer_class = SegmentingPostgresIndexer
+
     def _refresh_title_norms(self, full=False):
         """Not used: titles are weighted in the rank expression directly."""
-    def add_items(self, model, objs):
+
+    def write_items(self, prepared):
         # modelsearch builds the indexers itself: hand it ours, analysed as one batch.
-        indexers = {id(obj): SegmentingPostgresIndexer(obj, self.backend) for obj in objs}
-        analyse_indexers(indexers.values())
+        model, pending = prepared
+        indexers = pending.finish()
+        by_object = {id(indexer.obj): indexer for indexer in indexers}
         original = pg.ObjectIndexer
-        pg.ObjectIndexer = lambda obj, _backend: indexers[id(obj)]
+        pg.ObjectIndexer = lambda obj, _backend: by_object[id(obj)]
         try:
-            super().add_items(model, objs)
+            pg.PostgresIndex.add_items(self, model, [indexer.obj for indexer in indexers])
         finally:
             pg.ObjectIndexer = original
 

@@ -8,12 +8,12 @@ from modelsearch.utils import get_content_type_pk
 
 from search import ranking
 from search.backends.common import (
+    BatchIndexMixin,
     ChineseSearchMixin,
     IndexEntry,
     SinglePassIndexerMixin,
     _indexer_values,
     _quote,
-    analyse_indexers,
     fts5_expression,
     fts5_group,
     fts5_phrases,
@@ -40,16 +40,15 @@ class SegmentingSQLiteIndexer(SinglePassIndexerMixin, lite.ObjectIndexer):
         return self._joined("autocomplete")
 
 
-class ChineseSQLiteIndex(lite.SQLiteIndex):
+class ChineseSQLiteIndex(BatchIndexMixin, lite.SQLiteIndex):
+    indexer_class = SegmentingSQLiteIndexer
+
     def _refresh_title_norms(self, full=False):
         """Not used: titles are weighted in bm25() directly."""
-    def add_items(self, model, objs):
-        if not model.get_search_fields():
-            return
-        indexers = [SegmentingSQLiteIndexer(obj, self.backend) for obj in objs]
-        if not indexers:
-            return
-        analyse_indexers(indexers)
+
+    def write_items(self, prepared):
+        model, pending = prepared
+        indexers = pending.finish()
         content_type_pk = get_content_type_pk(model)
         data = _indexer_values(indexers)
         existing = dict(

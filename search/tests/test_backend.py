@@ -125,7 +125,8 @@ def test_empty_query_matches_nothing(speech_index):
 
 
 def test_update_index_shares_analysis_between_processes_with_identical_entries(imported_corpus, monkeypatch):
-    """update_index analyses large batches in forked processes too; the index must not change by a byte."""
+    """update_index analyses large batches in forked processes too, pipelined with reading and writing the
+    batches around them; the index must not change by a byte."""
     from search import analysis
     from search.backends.common import IndexEntry
 
@@ -141,13 +142,16 @@ def test_update_index_shares_analysis_between_processes_with_identical_entries(i
 
     class CountingPool(analysis.ProcessPoolExecutor):
         def submit(self, *args, **kwargs):
-            submitted.append(len(args[1]))
-            return super().submit(*args, **kwargs)
+            future = super().submit(*args, **kwargs)
+            submitted.append(future)
+            return future
 
     monkeypatch.setattr(analysis, "PARALLEL_MIN_CHARS", 0)
+    monkeypatch.setattr(analysis, "PART_CHARS", 1)  # one text a part: both processes take parts
     monkeypatch.setattr(analysis, "ProcessPoolExecutor", CountingPool)
     IndexEntry.objects.all().delete()
     with analysis.parallel_analysis(workers=1):
-        call_command("update_index", verbosity=0)
-    assert submitted and sum(submitted) > 0  # texts really went to the other process
+        # Small chunks: each is read by pk after the last and analysed while the one before is written.
+        call_command("update_index", verbosity=0, chunk_size=4)
+    assert sum(len(future.result()) for future in submitted) > 0  # parts really were analysed in the other process
     assert entries() == serial and len(serial) > 17
