@@ -167,12 +167,13 @@ class ArchiveIndex:
         self.batch = []
         self.compared = 0  # archive speeches compared exactly
 
-    def candidates(self, text, shingle_count):
+    def candidates(self, norm):
         from django.db.models import Count, Max
 
         from speeches.models import SpeechPage, SpeechShingleKey
 
-        keys = sorted(keys_of(normalise(text)))
+        shingle_count = max(len(norm) - SHINGLE + 1, 0)
+        keys = sorted(keys_of(norm))
         shared, sizes = {}, {}
         for start in range(0, len(keys), LOOKUP_CHUNK):
             rows = (SpeechShingleKey.objects.filter(key__in=keys[start:start + LOOKUP_CHUNK])
@@ -194,14 +195,15 @@ class ArchiveIndex:
         return list(SpeechPage.objects.filter(pk__in=wanted).only("title", "body").order_by("pk"))
 
     def find(self, text, title=""):
-        sig = shingles(text)
+        norm = normalise(text)
         matches = []
-        if not normalise(text):
+        if not norm:
             return matches
+        sig = shingles(text)
         if len(sig) >= MIN_SHINGLES:
             from django.urls import reverse
 
-            for page in self.candidates(text, max(len(normalise(text)) - SHINGLE + 1, 0)):
+            for page in self.candidates(norm):
                 self.compared += 1
                 result = compare(sig, shingles(page_text(page)))
                 if result:
