@@ -1,4 +1,10 @@
-"""“相关讲话”: speeches sharing jieba keywords (TF-IDF) with this one, plus a bonus for shared topics."""
+"""“相关讲话”: speeches sharing jieba keywords (TF-IDF) with this one, plus a bonus for shared topics.
+
+Bounded at any archive size: the engine's best CANDIDATES keyword matches and the CANDIDATES speeches sharing most
+topics are scored, never every match (a frequent keyword or a common topic reaches most of the archive). A speech
+outside the keyword top-N scores its topics only, so a top-5 decided by keyword scores beyond the N-th is the only
+one that can differ from scoring every match.
+"""
 
 from collections import Counter
 
@@ -9,6 +15,7 @@ from wagtail.search.backends import get_search_backend
 from search.analysis import ParsedQuery, extract_keywords, segment
 
 KEYWORDS = 8
+CANDIDATES = 300  # keyword matches read from the engine, and speeches read by shared topics (each at most)
 CACHE_SECONDS = 600
 
 
@@ -22,6 +29,17 @@ def keyword_query(page):
     return ParsedQuery(text=" ".join(tokens), groups=[(t,) for t in tokens], words=tokens)
 
 
+def shared_topics(model, tag_ids, pks=None):
+    """[(pk, number of topics shared)] of `pks`, or else of the live speeches sharing most topics (at most
+    CANDIDATES, most shared first, newest pk on ties)."""
+    shared = model.objects.filter(tagged_items__tag_id__in=tag_ids)
+    shared = shared.filter(pk__in=pks) if pks is not None else shared.live()
+    shared = shared.values("pk").annotate(n=models.Count("tagged_items")).order_by("-n", "-pk")
+    if pks is None:
+        shared = shared[:CANDIDATES]
+    return shared.values_list("pk", "n")
+
+
 def related_speeches(page, limit=5):
     SpeechPage = page.specific_class
     key = f"related-speeches:{page.pk}:{page.last_published_at and page.last_published_at.timestamp()}:{limit}"
@@ -30,19 +48,17 @@ def related_speeches(page, limit=5):
         scores = Counter()
         parsed = keyword_query(page)
         if not parsed.is_empty:
-            matches = get_search_backend().match_scores(SpeechPage, parsed, mode="any")
+            matches = get_search_backend().match_scores(SpeechPage, parsed, mode="any", limit=CANDIDATES)
             top = max(matches.values(), default=0) or 1.0
             for object_id, score in matches.items():
                 scores[int(object_id)] += score / top
         tag_ids = list(page.topics.values_list("pk", flat=True))
         if tag_ids:
-            shared = (
-                SpeechPage.objects.filter(tagged_items__tag_id__in=tag_ids)
-                .values("pk")
-                .annotate(n=models.Count("tagged_items"))
-            )
-            for row in shared:
-                scores[row["pk"]] += row["n"]
+            # Exact topic counts for the keyword matches, then the speeches sharing most topics.
+            counts = dict(shared_topics(SpeechPage, tag_ids, list(scores)) if scores else [])
+            counts.update(shared_topics(SpeechPage, tag_ids))
+            for pk, n in counts.items():
+                scores[pk] += n
         scores.pop(page.pk, None)
         candidates = set(
             SpeechPage.objects.live().public().filter(pk__in=list(scores)).values_list("pk", flat=True)
