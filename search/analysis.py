@@ -6,6 +6,7 @@ jieba itself stays the reference and is used for keyword extraction and POS tagg
 Everything is loaded once per process, lazily, under a lock; ``reload()`` picks up editor-managed words.
 """
 
+import bisect
 import contextlib
 import functools
 import multiprocessing
@@ -14,6 +15,7 @@ import re
 import threading
 import time
 import unicodedata
+from array import array
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -560,6 +562,7 @@ def analyse_query(text):
 
 
 def _tfidf_extractor():
+    """jieba's TF-IDF extractor, for keywords of given parts of speech (it loads jieba and its POS tagger)."""
     global _tfidf
     if _tfidf is None:
         with _lock:
@@ -574,13 +577,88 @@ def _tfidf_extractor():
     return _tfidf
 
 
+# jieba.analyse's own stop words (KeywordExtractor.STOP_WORDS), beside the union's.
+JIEBA_STOP_WORDS = frozenset(("the", "of", "is", "and", "to", "in", "that", "we", "for", "an", "are", "by", "be",
+                              "as", "on", "with", "can", "if", "from", "which", "you", "it", "this", "then", "at",
+                              "have", "all", "not", "one", "has", "or"))
+
+
+class IdfTable:
+    """jieba's IDF table (jieba/analyse/idf.txt, 270,000 words) in about 5 MB: the words sorted as one UTF-8 blob
+    with offsets, looked up by binary search (as a dict it takes some 40 MB)."""
+
+    def __init__(self, path):
+        lines = Path(path).read_bytes().split(b"\n")
+        lines.sort()  # "word value" lines sort by word: the space sorts before any character of a word
+        words, self.offsets, self.values = [], array("I", [0]), array("d")
+        for line in lines:
+            word, _, value = line.strip().partition(b" ")
+            if not value:
+                continue
+            if words and words[-1] == word:  # a repeated word: one value (jieba's file has none)
+                self.offsets.pop()
+                self.values.pop()
+                words.pop()
+            words.append(word)
+            self.offsets.append(self.offsets[-1] + len(word))
+            self.values.append(float(value))
+        del lines
+        self.blob = b"".join(words)
+        self.median = sorted(self.values)[len(self.values) // 2]
+
+    def __len__(self):
+        return len(self.values)
+
+    def __getitem__(self, i):
+        return self.blob[self.offsets[i]:self.offsets[i + 1]]
+
+    def get(self, word, default=None):
+        key = word.encode()
+        i = bisect.bisect_left(self, key)
+        return self.values[i] if i < len(self) and self[i] == key else default
+
+
+_idf_table = None
+
+
+def idf_table():
+    global _idf_table
+    if _idf_table is None:
+        with _lock:
+            if _idf_table is None:
+                import importlib.util
+
+                jieba_dir = importlib.util.find_spec("jieba").submodule_search_locations[0]
+                _idf_table = IdfTable(Path(jieba_dir) / "analyse" / "idf.txt")
+    return _idf_table
+
+
+def _tfidf_tags(text, topk):
+    """jieba.analyse.TFIDF.extract_tags without parts of speech, cutting with rjieba: the same words, scores and
+    order, without loading jieba's dictionary and POS tagger into the process (some 200 MB)."""
+    stop = JIEBA_STOP_WORDS | stop_words()
+    freq = {}
+    for word in _engine().cut(text):
+        if len(word.strip()) < 2 or word.lower() in stop:
+            continue
+        freq[word] = freq.get(word, 0.0) + 1.0
+    total = sum(freq.values())
+    idf = idf_table()
+    for word in freq:
+        freq[word] *= idf.get(word, idf.median) / total
+    return sorted(freq, key=freq.__getitem__, reverse=True)[:topk]
+
+
 def extract_keywords(text: str, topk: int = 8, allow_pos=()) -> list[str]:
     """Top keywords by jieba TF-IDF with the union dictionary and stop words (for topics and related speeches);
     ``allow_pos`` keeps only those parts of speech (jieba tags such as ``n``, ``nz``, ``vn``)."""
     text = fold(text)
     if not text.strip() or topk <= 0:
         return []
-    words = _tfidf_extractor().extract_tags(text, topK=topk * 3, allowPOS=tuple(allow_pos))
+    if allow_pos:
+        words = _tfidf_extractor().extract_tags(text, topK=topk * 3, allowPOS=tuple(allow_pos))
+    else:
+        words = _tfidf_tags(text, topk * 3)
     out = []
     for word in words:
         if len(word) < 2 or word in stop_words() or not any("\u4e00" <= c <= "\u9fff" for c in word):

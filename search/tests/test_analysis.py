@@ -1,4 +1,7 @@
+import os
 import re
+
+from django.conf import settings
 
 from search import analysis
 
@@ -64,6 +67,52 @@ def test_extract_keywords_uses_union_dictionary():
     assert "服务卡" in keywords or "会员服务卡" in keywords or "工会会员服务卡" in keywords
     assert all(w not in analysis.stop_words() for w in keywords)
     assert analysis.extract_keywords("", topk=3) == []
+
+
+def jieba_keywords(text, topk):
+    """The reference: jieba.analyse's TF-IDF with jieba's own tokenizer (the union dictionary loaded)."""
+    import jieba.analyse
+
+    extractor = jieba.analyse.TFIDF()
+    extractor.tokenizer = analysis.tokenizer()
+    extractor.stop_words = set(extractor.stop_words) | set(analysis.stop_words())
+    words = extractor.extract_tags(analysis.fold(text), topK=topk * 3)
+    return [w for w in words if len(w) >= 2 and w not in analysis.stop_words() and re.search(r"[\u4e00-\u9fff]", w)][
+        :topk]
+
+
+def test_keywords_agree_with_jieba_tfidf_on_the_corpus(corpus_file):
+    text = corpus_file.read_text(encoding="utf-8")
+    chunks = [text[i:i + 1500] for i in range(0, len(text), 1500)]
+    assert len(chunks) > 40
+    for chunk in chunks:
+        for topk in (8, 40):
+            assert analysis.extract_keywords(chunk, topk) == jieba_keywords(chunk, topk)
+
+
+def test_idf_table_holds_jiebas_values():
+    from jieba.analyse.tfidf import DEFAULT_IDF, IDFLoader
+
+    reference, median = IDFLoader(DEFAULT_IDF).get_idf()
+    table = analysis.idf_table()
+    assert len(table) == len(reference) and table.median == median
+    for word in ["工会", "职工", "服务卡", "的", "a", "zzz不存在的词", list(reference)[0], list(reference)[-1]]:
+        assert table.get(word, -1.0) == reference.get(word, -1.0)
+
+
+def test_keywords_without_parts_of_speech_leave_jieba_unloaded():
+    """Related speeches extract keywords in web workers: rjieba and the IDF table only, not jieba's dictionary and
+    POS tagger (some 200 MB)."""
+    import subprocess
+    import sys
+
+    code = ("import django, sys; django.setup(); from search import analysis; "
+            "words = analysis.extract_keywords('推进职工医疗互助，扩大会员服务卡覆盖面。', 5); "
+            "print(words, analysis._tokenizer is None, 'jieba.posseg' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120,
+                         env={**os.environ, "DJANGO_SETTINGS_MODULE": "portal.settings.test"},
+                         cwd=settings.BASE_DIR).stdout
+    assert "职工医疗互助" in out and out.strip().endswith("True False")
 
 
 def test_place_names_still_work():
