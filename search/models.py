@@ -177,3 +177,24 @@ class SuggestionKey(models.Model):
 
     def __str__(self):
         return self.key
+
+
+class TermTop(models.Model):
+    """One term's scores for SQLite FTS5 (search.backends.sqlite_tops): every entry's score and their order, so a
+    broad query's first page is ranked from its terms' best entries instead of computing bm25 for every match.
+    Valid only while the FTS5 index has the signature it was built at; built by the worker
+    (search.tasks.build_term_tops)."""
+
+    term = models.TextField("词", unique=True)
+    signature = models.CharField("索引签名", max_length=64)
+    entries = models.BinaryField("条目")  # every entry id holding the term (int64), ascending
+    scores = models.BinaryField("得分")  # their scores (float64)
+    order = models.BinaryField("排序")  # positions in entries (int32), best score first
+    built_at = models.DateTimeField("建立时间", auto_now=True)
+
+    class Meta:
+        verbose_name = "常用词最佳条目"
+        verbose_name_plural = "常用词最佳条目"
+
+    def __str__(self):
+        return self.term

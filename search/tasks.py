@@ -30,3 +30,12 @@ def build_suggestions(name, version):
     from search.suggest import build
 
     return build(name, version)
+
+
+@task()
+def build_term_tops(terms):
+    """Store the best entries of broad queries' terms for SQLite (search.backends.sqlite_tops.build). Idempotent:
+    a list already built on the index's current signature is kept."""
+    from search.backends.sqlite_tops import build
+
+    return build(terms)

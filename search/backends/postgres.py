@@ -159,7 +159,7 @@ class ChinesePostgresSearchBackend(ChineseSearchMixin, pg.PostgresSearchBackend)
     def entry_scores_sql(self, parsed, mode="all"):
         return self.match_sql(None, parsed, mode, key="id")
 
-    def entry_relevance(self, parsed, mode="all", min_tier=ranking.ANY, limit=None):
+    def entry_relevance(self, parsed, mode="all", min_tier=ranking.ANY, limit=None, matches=None):
         """[(index entry id, relevance)] best first, holding at least every entry of tier `min_tier` or above
         (see the SQLite backend): ts_rank with the scored statement's query, over entries holding every group
         (tiers PARTS and up) or any group; no counting, no phrase check."""

@@ -7,6 +7,7 @@ from modelsearch.backends.database.sqlite import sqlite as lite
 from modelsearch.utils import get_content_type_pk
 
 from search import ranking
+from search.backends import sqlite_tops
 from search.backends.common import (
     BatchIndexMixin,
     ChineseSearchMixin,
@@ -161,9 +162,11 @@ class ChineseSQLiteSearchBackend(ChineseSearchMixin, lite.SQLiteSearchBackend):
         # Without a quoted phrase or counting, a bare FTS5 MATCH (… ORDER BY score LIMIT with a limit).
         return self._statement(parsed, mode)
 
-    def entry_relevance(self, parsed, mode="all", min_tier=ranking.ANY, limit=None):
+    def entry_relevance(self, parsed, mode="all", min_tier=ranking.ANY, limit=None, matches=None):
         """[(index entry id, relevance)], best first (with a limit, the best `limit`), holding at least every entry
         (any model) of tier `min_tier` or above; ``ranking.score(tier, relevance)`` is the entry's score.
+        `matches`: how many entries the query matches, when the caller knows; a broad query's best are then read
+        from its terms' stored lists when they prove them (sqlite_tops).
 
         Cheaper than entry_scores: no counting and no phrase check, so the rows may include entries of lower
         tiers or ruled out by a quoted phrase (the caller keeps those entry_tiers() gave). The MATCH holds the
@@ -177,10 +180,21 @@ class ChineseSQLiteSearchBackend(ChineseSearchMixin, lite.SQLiteSearchBackend):
         groups = [fts5_group(parsed, i) for i in range(n)]
         if needs_counting(parsed, mode) and min_tier < ranking.PARTS:
             groups = ["(" + " OR ".join(groups) + ")"]
+        expression = " AND ".join(phrases + groups)
+        if limit and matches is not None and matches >= sqlite_tops.MIN_MATCHES and not parsed.has_parts:
+            # Phrases and groups ANDed, each group any of its words (or, joined by OR, any word at all).
+            required = [(t,) for p in parsed.phrases for t in p.tokens]
+            if len(groups) == n:
+                required += [tuple(group) for group in parsed.groups]
+            else:
+                required.append(tuple(t for group in parsed.groups for t in group))
+            rows = sqlite_tops.best_entries(sqlite_tops.expression_terms(parsed), required, int(limit))
+            if rows is not None:
+                return rows
         fts = f"{IndexEntry._meta.db_table}_fts"
         sql = (f"SELECT rowid, -bm25({fts}, 0.0, 1.0, {TITLE_WEIGHT}) AS relevance FROM {fts} WHERE {fts} MATCH %s "
                "ORDER BY relevance DESC")
-        params = ["{title body} : (" + " AND ".join(phrases + groups) + ")"]
+        params = ["{title body} : (" + expression + ")"]
         if limit:
             sql += " LIMIT %s"
             params.append(int(limit))

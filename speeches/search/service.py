@@ -362,7 +362,7 @@ def _engine_top(backend, parsed, mode, tier_of, per_tier, catalog, want):
 
     if cut == tiers[0]:
         limit = want * 2 + 20
-        rows = backend.entry_relevance(parsed, mode, cut, limit=limit)
+        rows = backend.entry_relevance(parsed, mode, cut, limit=limit, matches=len(tier_of))
         kept, score_of = scored(rows)
         if len(rows) < limit or (len(kept) >= want
                                  and score_of[kept[want - 1]] > ranking.score(cut, rows[-1][1])):
