@@ -146,14 +146,33 @@ def worker_memory(queries, rounds=3):
                 with urllib.request.urlopen(base + urllib.parse.urlencode(params), timeout=300) as response:
                     response.read()
                 times.append((time.perf_counter() - t0) * 1000)
+        after_api = max(_status_kb(pid, "VmHWM") for pid in workers) / 1024
+        # Speech pages as a visitor opens them: each renders its related speeches (cached afterwards).
+        page_times = []
+        for path in speech_paths():
+            t0 = time.perf_counter()
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=300) as response:
+                response.read()
+            page_times.append((time.perf_counter() - t0) * 1000)
         peak = max(_status_kb(pid, "VmHWM") for pid in workers) / 1024
         rss = max(_status_kb(pid, "VmRSS") for pid in workers) / 1024
-        print(f"Web 工作进程（gunicorn，1 个）：峰值内存 VmHWM {peak:.0f} MB（第一次搜索后 {after_start:.0f} MB），"
-              f"当前 RSS {rss:.0f} MB；HTTP /api/search/ {len(times)} 次 p50 {_db.percentile(times, 50):.1f} ms，"
-              f"p95 {_db.percentile(times, 95):.1f} ms")
+        print(f"Web 工作进程（gunicorn，1 个）：峰值内存 VmHWM {peak:.0f} MB（第一次搜索后 {after_start:.0f} MB，"
+              f"搜索之后 {after_api:.0f} MB，再打开 {len(page_times)} 篇讲话页之后 {peak:.0f} MB），当前 RSS {rss:.0f} MB；"
+              f"HTTP /api/search/ {len(times)} 次 p50 {_db.percentile(times, 50):.1f} ms，"
+              f"p95 {_db.percentile(times, 95):.1f} ms；讲话页（第一次，含相关讲话）p50 "
+              f"{_db.percentile(page_times, 50):.0f} ms，最慢 {max(page_times):.0f} ms")
     finally:
         server.terminate()
         server.wait(30)
+
+
+def speech_paths(n=8):
+    """URL paths of n live speeches spread over the archive."""
+    from speeches.models import SpeechPage
+
+    pks = list(SpeechPage.objects.live().order_by("pk").values_list("pk", flat=True))
+    chosen = pks[:: max(1, len(pks) // n)][:n]
+    return [page.url for page in SpeechPage.objects.filter(pk__in=chosen)]
 
 
 def deep_size(obj, seen=None):

@@ -153,6 +153,10 @@ class ChineseSQLiteSearchBackend(ChineseSearchMixin, lite.SQLiteSearchBackend):
                f"AND e.content_type_id IN ({', '.join(['%s'] * len(ct_ids))})")
         return sql, ["{autocomplete} : (" + " AND ".join(phrases + words) + ")", *ct_ids]
 
+    def common_terms(self, terms):
+        """The terms held by more than half of the index's entries (bm25 all but ignores them)."""
+        return sqlite_tops.common_terms(terms)
+
     def match_sql(self, model, parsed, mode="all", title_only=False, content_type_ids=None):
         ct_ids = content_type_ids or self.content_type_ids(model)
         return self._statement(parsed, mode, key="object_id", columns="{title}" if title_only else "{title body}",

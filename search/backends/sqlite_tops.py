@@ -54,6 +54,45 @@ def signature(cursor):
     return hashlib.blake2b(bytes(row[0]) if row else b"", digest_size=16).hexdigest()
 
 
+# term -> (entries in the index when counted, entries holding the term): per process, recounted once the index has
+# grown or shrunk by more than 1 % (a choice of words uses them, not a score).
+_document_counts = {}
+
+
+def _varint(blob, at):
+    """SQLite's variable-length integer at blob[at:]: (value, next position)."""
+    value = 0
+    for i in range(9):
+        byte = blob[at + i]
+        if i == 8:
+            return (value << 8) | byte, at + 9
+        value = (value << 7) | (byte & 0x7F)
+        if byte < 0x80:
+            return value, at + i + 1
+    return value, at + 9
+
+
+def common_terms(terms, share=0.5):
+    """The terms held by more than `share` of the index's entries. bm25 gives a term held by more than half of them
+    an idf of 1e-6, so such a term adds at most ~2e-6 to any score while its matches cost the most to rank."""
+    fts = _fts()
+    with _connection().cursor() as cursor:
+        cursor.execute(f"SELECT block FROM {fts}_data WHERE id = 1")  # FTS5's averages record: rows first
+        row = cursor.fetchone()
+        total = _varint(bytes(row[0]), 0)[0] if row and row[0] else 0
+        missing = [t for t in set(terms) if abs(_document_counts.get(t, (-total, 0))[0] - total) > total / 100]
+        if missing:
+            cursor.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.search_vocabulary "
+                           f"USING fts5vocab(main, {fts}, row)")
+            for term in missing:
+                cursor.execute("SELECT doc FROM temp.search_vocabulary WHERE term = %s", [term])
+                found = cursor.fetchone()
+                if len(_document_counts) > 50_000:
+                    _document_counts.clear()
+                _document_counts[term] = (total, found[0] if found else 0)
+    return {t for t in terms if total and _document_counts[t][1] > share * total}
+
+
 def _connection(write=False):
     return connections[(router.db_for_write if write else router.db_for_read)(IndexEntry)]
 

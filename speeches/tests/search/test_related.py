@@ -131,3 +131,20 @@ def test_result_is_cached(speech_index, django_assert_max_num_queries):
     first = a.related_speeches()
     with django_assert_max_num_queries(1):
         assert a.related_speeches() == first
+
+
+def test_words_most_of_the_archive_holds_do_not_make_speeches_related(speech_index):
+    backend = get_search_backend()
+    if not hasattr(backend, "common_terms"):
+        pytest.skip("只有 SQLite 后端能直接读出词的文档数（PostgreSQL 与 Elasticsearch 用全部关键词）")
+    a = speech(speech_index, "a", TEXT)
+    for n in range(10):
+        speech(speech_index, f"common{n}", f"开展活动。{FILLER}")
+    speech(speech_index, "rare", f"{PHRASES[2]}。{FILLER}")
+    assert backend.common_terms(["开展", PHRASES[2], PHRASES[0]]) == {"开展"}
+    # 开展 is in 11 of the index's entries, more than half: it adds ~1e-6 to a score, so it relates nothing.
+    assert slugs(a.related_speeches()) == ["rare"]
+    every = every_match_related(a)
+    assert every[0] == SpeechPage.objects.get(slug="rare").pk and len(every) == 5  # all words: 开展 fills the list
+    only_common = related.keyword_query(speech(speech_index, "b", "开展活动。"))
+    assert related.without_common_words(backend, only_common) == only_common  # nothing else left: kept
