@@ -16,6 +16,7 @@ signature (a build is then enqueued), the caller runs the full MATCH. Expression
 
 import hashlib
 import threading
+import time
 from array import array
 from bisect import bisect_left
 
@@ -29,7 +30,8 @@ MAX_DEPTH = 16_000
 # A query matching fewer entries is ranked by the full MATCH: bm25 over that many rows costs a few milliseconds.
 MIN_MATCHES = 5_000
 
-_enqueued = set()  # (signature, term) this process has asked the worker for
+_enqueued = {}  # (signature, term) -> when this process last asked the worker for it
+REQUEUE_SECONDS = 120
 _lock = threading.Lock()
 
 
@@ -104,8 +106,9 @@ def build(terms):
     connection = _connection(write=True)
     terms = sorted({t for t in terms if t})
     built = []
-    with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
-        # One read transaction: the signature and every term's scores describe the same state of the index.
+    # No transaction while reading (it would hold SQLite's write lock): each term's scores come from one statement,
+    # and the index's signature is the same before and after the whole read, so they all describe that state.
+    with connection.cursor() as cursor:
         current = signature(cursor)
         have = set(TermTop.objects.using(connection.alias).filter(term__in=terms, signature=current)
                    .values_list("term", flat=True))
@@ -119,10 +122,12 @@ def build(terms):
             order = array("i", sorted(range(len(rows)), key=scores.__getitem__, reverse=True))
             built.append(TermTop(term=term, signature=current, entries=array("q", [row[0] for row in rows]).tobytes(),
                                  scores=scores.tobytes(), order=order.tobytes()))
-    with transaction.atomic(using=connection.alias):
+    with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
+        stored = TermTop.objects.using(connection.alias)
+        if signature(cursor) != current:
+            return 0  # the index changed meanwhile: these scores are stale, and newer ones may be stored
         # Terms of an older index are dropped (rebuilt when a search needs them again): the table holds the terms
         # searched since the index last changed.
-        stored = TermTop.objects.using(connection.alias)
         stored.filter(term__in=[t.term for t in built]).delete()
         stored.exclude(signature=current).delete()
         stored.bulk_create(built)
@@ -141,20 +146,22 @@ def expression_terms(parsed):
 
 
 def _enqueue(current, terms):
+    now = time.monotonic()
     with _lock:
-        wanted = [t for t in terms if (current, t) not in _enqueued]
+        wanted = [t for t in terms if now - _enqueued.get((current, t), -REQUEUE_SECONDS) >= REQUEUE_SECONDS]
         if not wanted:
             return
         if len(_enqueued) > 10_000:
             _enqueued.clear()
-        _enqueued.update((current, t) for t in wanted)
+        _enqueued.update(((current, t), now) for t in wanted)
     from search.tasks import build_term_tops
 
     try:
         build_term_tops.enqueue(sorted(wanted))
     except Exception:  # noqa: BLE001 - the queue being unavailable only costs the slower full MATCH
         with _lock:
-            _enqueued.difference_update((current, t) for t in wanted)
+            for t in wanted:
+                _enqueued.pop((current, t), None)
 
 
 def _lists(terms):
