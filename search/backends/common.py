@@ -9,7 +9,7 @@ from django.utils.encoding import force_str
 from django.utils.functional import cached_property
 from modelsearch.backends.base import BaseSearchResults, FilterFieldError
 from modelsearch.conf import get_app_config
-from modelsearch.index import AutocompleteField, BaseField, SearchField
+from modelsearch.index import AutocompleteField, BaseField, RelatedFields, SearchField
 from modelsearch.query import And, Boost, Fuzzy, MatchAll, Not, Or, Phrase, PlainText
 from modelsearch.utils import get_descendants_content_types_pks
 
@@ -530,11 +530,42 @@ def analyse_indexers(indexers):
     submit_indexers(indexers).finish()
 
 
+def search_columns(model):
+    """Names of the model fields its search and autocomplete fields read (what a database index stores; filter
+    fields are not stored), or None when that is not known: a field with its own get_value, or an attribute the
+    model does not list in ``search_attribute_fields`` ({attribute: fields it reads})."""
+    declared = getattr(model, "search_attribute_fields", {})
+    names = set()
+    for field in model.get_search_fields():
+        if isinstance(field, SearchField | AutocompleteField):
+            if type(field).get_value is not BaseField.get_value:
+                return None
+        elif not isinstance(field, RelatedFields):
+            continue
+        try:
+            model_field = model._meta.get_field(field.field_name)
+        except FieldDoesNotExist:
+            if field.field_name not in declared:
+                return None
+            names.update(declared[field.field_name])
+            continue
+        if model_field.concrete and not model_field.many_to_many:
+            names.add(model_field.name)
+        elif not isinstance(field, RelatedFields) or model_field.one_to_one:
+            return None  # a tag manager read as a SearchField; a reverse one-to-one (select_related)
+    return sorted(names)
+
+
 class BatchIndexMixin:
     """add_items in two steps, so update_index loads and writes one batch while the next is analysed:
     ``prepare_items`` builds the indexers and starts their analysis, ``write_items`` waits for it and writes."""
 
     indexer_class = None
+
+    def indexed_queryset(self, model, queryset):
+        """The queryset update_index reads a model's objects from: only the columns the index needs, if known."""
+        columns = search_columns(model)
+        return queryset if columns is None else queryset.only(*columns)
 
     def prepare_items(self, model, objs):
         """(model, PendingIndexers) for objs, or None when there is nothing to index."""

@@ -147,6 +147,8 @@ class SpeechPage(Page):
         index.FilterField("speaker"),
         index.AutocompleteField("meeting"),
     ]
+    # What the search attributes read (search.backends.common.search_columns): topic_text, the prefetched topics.
+    search_attribute_fields = {"topic_text": ()}
 
     parent_page_types = ["speeches.SpeechIndexPage"]
     subpage_types = []

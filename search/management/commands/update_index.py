@@ -63,7 +63,10 @@ class Command(RebuildCommand):
         """Index every object of model, chunk by chunk; the number of objects."""
         count, pending, previous = 0, None, []
         batched = hasattr(index, "prepare_items")
-        chunks = self.queryset_chunks(model.get_indexed_objects().order_by("pk"), chunk_size)
+        queryset = model.get_indexed_objects().order_by("pk")
+        if batched:
+            queryset = index.indexed_queryset(model, queryset)
+        chunks = self.queryset_chunks(queryset, chunk_size)
         for chunk in self.print_iter_progress(chunks):
             if batched:
                 prepared = index.prepare_items(model, chunk)
