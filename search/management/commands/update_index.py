@@ -5,6 +5,7 @@ other processes analyse one batch this process writes the previous one and reads
 ``prepare_items``/``write_items``; others get ``add_items`` as in modelsearch).
 """
 
+import contextlib
 import gc
 
 from modelsearch.backends import get_search_backend
@@ -61,12 +62,18 @@ class Command(RebuildCommand):
 
     def index_model(self, index, model, chunk_size):
         """Index every object of model, chunk by chunk; the number of objects."""
-        count, pending, previous = 0, None, []
         batched = hasattr(index, "prepare_items")
         queryset = model.get_indexed_objects().order_by("pk")
         if batched:
             queryset = index.indexed_queryset(model, queryset)
         chunks = self.queryset_chunks(queryset, chunk_size)
+        writes = getattr(index, "background_writes", None) if batched else None
+        with writes() if writes else contextlib.nullcontext():
+            count = self._index_chunks(index, model, chunks, batched)
+        return count
+
+    def _index_chunks(self, index, model, chunks, batched):
+        count, pending, previous = 0, None, []
         for chunk in self.print_iter_progress(chunks):
             if batched:
                 prepared = index.prepare_items(model, chunk)
