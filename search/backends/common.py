@@ -563,9 +563,15 @@ class BatchIndexMixin:
     indexer_class = None
 
     def indexed_queryset(self, model, queryset):
-        """The queryset update_index reads a model's objects from: only the columns the index needs, if known."""
+        """The queryset update_index reads a model's objects from: only the columns the index needs, if known. A
+        model with ``load_search_attributes(objs)`` (what its search attributes read, for a whole batch at once)
+        is read without the prefetches of get_indexed_objects(): update_index calls that on each batch instead."""
         columns = search_columns(model)
-        return queryset if columns is None else queryset.only(*columns)
+        if columns is not None:
+            queryset = queryset.only(*columns)
+        if hasattr(model, "load_search_attributes"):
+            queryset = queryset.prefetch_related(None)
+        return queryset
 
     def prepare_items(self, model, objs):
         """(model, PendingIndexers) for objs, or None when there is nothing to index."""

@@ -74,7 +74,10 @@ class Command(RebuildCommand):
 
     def _index_chunks(self, index, model, chunks, batched):
         count, pending, previous = 0, None, []
+        load_attributes = getattr(model, "load_search_attributes", None) if batched else None
         for chunk in self.print_iter_progress(chunks):
+            if load_attributes:
+                load_attributes(chunk)
             if batched:
                 prepared = index.prepare_items(model, chunk)
                 if pending is not None:
