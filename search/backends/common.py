@@ -1,10 +1,15 @@
 """Shared parts of the Chinese search backends: query translation and result handling."""
 
+import json
+import re
+
+import orjson
 from django.apps import apps
 from django.core.exceptions import FieldDoesNotExist
 from django.db import connections, router
-from django.db.models import Count
+from django.db.models import Count, TextField
 from django.db.models.fields.related import RelatedField
+from django.db.models.functions import Cast
 from django.utils.encoding import force_str
 from django.utils.functional import cached_property
 from modelsearch.backends.base import BaseSearchResults, FilterFieldError
@@ -405,6 +410,26 @@ class ChineseSearchMixin:
 
 
 _value_getters = {}
+STREAM_JSON = "_search_json_"  # prefix of the annotation holding a StreamField's JSON text (indexed_queryset)
+_NOT_READ = object()
+
+
+def _is_stream_field(model_field):
+    return hasattr(model_field, "stream_block") and hasattr(model_field, "json_field")
+
+
+_LONG_DIGITS = re.compile(r"\d{19}")
+
+
+def _json_loads(text):
+    """json.loads's result, from orjson when it can: it refuses NaN, infinities and lone surrogates, and reads
+    integers past 64 bits as floats (so text with 19 digits in a row goes to json)."""
+    if _LONG_DIGITS.search(text):
+        return json.loads(text)
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return json.loads(text)
 
 
 def field_value(field, obj):
@@ -429,6 +454,17 @@ def _value_getter(field, cls):
 
         return attribute
     read = model_field.value_from_object
+    if _is_stream_field(model_field):
+        key = STREAM_JSON + model_field.name
+
+        def stream(obj):
+            # The JSON text when update_index read it so (the field itself is deferred then), else the field.
+            raw = obj.__dict__.get(key, _NOT_READ)
+            if raw is _NOT_READ:
+                return model_field.get_searchable_content(read(obj))
+            return model_field.get_searchable_content(model_field.to_python(None if raw is None else _json_loads(raw)))
+
+        return stream
     if apps.is_installed("taggit"):
         from taggit.managers import TaggableManager
 
@@ -563,12 +599,16 @@ class BatchIndexMixin:
     indexer_class = None
 
     def indexed_queryset(self, model, queryset):
-        """The queryset update_index reads a model's objects from: only the columns the index needs, if known. A
-        model with ``load_search_attributes(objs)`` (what its search attributes read, for a whole batch at once)
-        is read without the prefetches of get_indexed_objects(): update_index calls that on each batch instead."""
+        """The queryset update_index reads a model's objects from: only the columns the index needs, if known, each
+        StreamField as its JSON text (decoded by field_value with orjson). A model with
+        ``load_search_attributes(objs)`` (what its search attributes read, for a whole batch at once) is read
+        without the prefetches of get_indexed_objects(): update_index calls that on each batch instead."""
         columns = search_columns(model)
         if columns is not None:
-            queryset = queryset.only(*columns)
+            streams = [name for name in columns if _is_stream_field(model._meta.get_field(name))]
+            queryset = queryset.only(*[name for name in columns if name not in streams] or [model._meta.pk.name])
+            if streams:
+                queryset = queryset.annotate(**{STREAM_JSON + name: Cast(name, TextField()) for name in streams})
         if hasattr(model, "load_search_attributes"):
             queryset = queryset.prefetch_related(None)
         return queryset

@@ -212,6 +212,7 @@ def test_update_index_writes_what_indexing_each_page_writes(imported_corpus, spe
     assert entries() == one_by_one
     # One read of the batch and one finding no more: no speech loads a deferred field on its own.
     assert len([q for q in queries if 'FROM "speeches_speechpage"' in q["sql"]]) == 2
+    assert any('"_search_json_body"' in q["sql"] for q in queries)  # the body read as JSON text
 
     monkeypatch.setattr(analysis, "PARALLEL_MIN_CHARS", 0)
     monkeypatch.setattr(analysis, "PART_CHARS", 1)
@@ -221,3 +222,15 @@ def test_update_index_writes_what_indexing_each_page_writes(imported_corpus, spe
     assert entries() == one_by_one
     call_command("update_index", verbosity=0)  # over the entries already there
     assert entries() == one_by_one
+
+
+def test_stream_json_decoded_as_json_loads_would():
+    """update_index decodes StreamField JSON with orjson, and with json where orjson refuses the text."""
+    import json
+
+    from search.backends.common import _json_loads
+
+    for text in ['[{"type": "paragraph", "value": "<p>工会 &amp; 职工</p>", "id": "a"}]', "[]", "null",
+                 '[{"value": NaN}]', '["\\ud800"]', "[123456789012345678901234567890, 1.5e300, -0.0]",
+                 "[-9223372036854775809, 18446744073709551616]", "[1e400, -1e400]"]:
+        assert repr(_json_loads(text)) == repr(json.loads(text))
