@@ -1,7 +1,6 @@
 """Shared parts of the Chinese search backends: query translation and result handling."""
 
 import json
-import re
 
 import orjson
 from django.apps import apps
@@ -418,18 +417,28 @@ def _is_stream_field(model_field):
     return hasattr(model_field, "stream_block") and hasattr(model_field, "json_field")
 
 
-_LONG_DIGITS = re.compile(r"\d{19}")
-
-
 def _json_loads(text):
     """json.loads's result, from orjson when it can: it refuses NaN, infinities and lone surrogates, and reads
-    integers past 64 bits as floats (so text with 19 digits in a row goes to json)."""
-    if _LONG_DIGITS.search(text):
-        return json.loads(text)
+    integers past 64 bits as floats (so a result holding a float is read again by json)."""
     try:
-        return orjson.loads(text)
+        value = orjson.loads(text)
     except orjson.JSONDecodeError:
         return json.loads(text)
+    return json.loads(text) if _holds_float(value) else value
+
+
+def _holds_float(value):
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        kind = type(item)
+        if kind is dict:
+            stack.extend(item.values())
+        elif kind is list:
+            stack.extend(item)
+        elif kind is float:
+            return True
+    return False
 
 
 def field_value(field, obj):
