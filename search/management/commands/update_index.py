@@ -2,7 +2,9 @@
 
 Batches are read by primary key ranges (no OFFSET, so the last batch costs what the first does), and while the
 other processes analyse one batch this process writes the previous one and reads the next (an index with
-``prepare_items``/``write_items``; others get ``add_items`` as in modelsearch).
+``prepare_items``/``write_items``; others get ``add_items`` as in modelsearch). Such an index reads only the columns
+its search fields need (``indexed_queryset``), the model may load what its search attributes read per batch
+(``load_search_attributes``), and SQLite inserts the entries in a writer thread (``background_writes``).
 """
 
 import contextlib
