@@ -1,15 +1,19 @@
 """Shared parts of the Chinese search backends: query translation and result handling."""
 
+import json
+
+import orjson
 from django.apps import apps
 from django.core.exceptions import FieldDoesNotExist
 from django.db import connections, router
-from django.db.models import Count
+from django.db.models import Count, TextField
 from django.db.models.fields.related import RelatedField
+from django.db.models.functions import Cast
 from django.utils.encoding import force_str
 from django.utils.functional import cached_property
 from modelsearch.backends.base import BaseSearchResults, FilterFieldError
 from modelsearch.conf import get_app_config
-from modelsearch.index import AutocompleteField, BaseField, SearchField
+from modelsearch.index import AutocompleteField, BaseField, RelatedFields, SearchField
 from modelsearch.query import And, Boost, Fuzzy, MatchAll, Not, Or, Phrase, PlainText
 from modelsearch.utils import get_descendants_content_types_pks
 
@@ -405,6 +409,36 @@ class ChineseSearchMixin:
 
 
 _value_getters = {}
+STREAM_JSON = "_search_json_"  # prefix of the annotation holding a StreamField's JSON text (indexed_queryset)
+_NOT_READ = object()
+
+
+def _is_stream_field(model_field):
+    return hasattr(model_field, "stream_block") and hasattr(model_field, "json_field")
+
+
+def _json_loads(text):
+    """json.loads's result, from orjson when it can: it refuses NaN, infinities and lone surrogates, and reads
+    integers past 64 bits as floats (so a result holding a float is read again by json)."""
+    try:
+        value = orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return json.loads(text)
+    return json.loads(text) if _holds_float(value) else value
+
+
+def _holds_float(value):
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        kind = type(item)
+        if kind is dict:
+            stack.extend(item.values())
+        elif kind is list:
+            stack.extend(item)
+        elif kind is float:
+            return True
+    return False
 
 
 def field_value(field, obj):
@@ -429,6 +463,17 @@ def _value_getter(field, cls):
 
         return attribute
     read = model_field.value_from_object
+    if _is_stream_field(model_field):
+        key = STREAM_JSON + model_field.name
+
+        def stream(obj):
+            # The JSON text when update_index read it so (the field itself is deferred then), else the field.
+            raw = obj.__dict__.get(key, _NOT_READ)
+            if raw is _NOT_READ:
+                return model_field.get_searchable_content(read(obj))
+            return model_field.get_searchable_content(model_field.to_python(None if raw is None else _json_loads(raw)))
+
+        return stream
     if apps.is_installed("taggit"):
         from taggit.managers import TaggableManager
 
@@ -530,11 +575,52 @@ def analyse_indexers(indexers):
     submit_indexers(indexers).finish()
 
 
+def search_columns(model):
+    """Names of the model fields its search and autocomplete fields read (what a database index stores; filter
+    fields are not stored), or None when that is not known: a field with its own get_value, or an attribute the
+    model does not list in ``search_attribute_fields`` ({attribute: fields it reads})."""
+    declared = getattr(model, "search_attribute_fields", {})
+    names = set()
+    for field in model.get_search_fields():
+        if isinstance(field, SearchField | AutocompleteField):
+            if type(field).get_value is not BaseField.get_value:
+                return None
+        elif not isinstance(field, RelatedFields):
+            continue
+        try:
+            model_field = model._meta.get_field(field.field_name)
+        except FieldDoesNotExist:
+            if field.field_name not in declared:
+                return None
+            names.update(declared[field.field_name])
+            continue
+        if model_field.concrete and not model_field.many_to_many:
+            names.add(model_field.name)
+        elif not isinstance(field, RelatedFields) or model_field.one_to_one:
+            return None  # a tag manager read as a SearchField; a reverse one-to-one (select_related)
+    return sorted(names)
+
+
 class BatchIndexMixin:
     """add_items in two steps, so update_index loads and writes one batch while the next is analysed:
     ``prepare_items`` builds the indexers and starts their analysis, ``write_items`` waits for it and writes."""
 
     indexer_class = None
+
+    def indexed_queryset(self, model, queryset):
+        """The queryset update_index reads a model's objects from: only the columns the index needs, if known, each
+        StreamField as its JSON text (decoded by field_value with orjson). A model with
+        ``load_search_attributes(objs)`` (what its search attributes read, for a whole batch at once) is read
+        without the prefetches of get_indexed_objects(): update_index calls that on each batch instead."""
+        columns = search_columns(model)
+        if columns is not None:
+            streams = [name for name in columns if _is_stream_field(model._meta.get_field(name))]
+            queryset = queryset.only(*[name for name in columns if name not in streams] or [model._meta.pk.name])
+            if streams:
+                queryset = queryset.annotate(**{STREAM_JSON + name: Cast(name, TextField()) for name in streams})
+        if hasattr(model, "load_search_attributes"):
+            queryset = queryset.prefetch_related(None)
+        return queryset
 
     def prepare_items(self, model, objs):
         """(model, PendingIndexers) for objs, or None when there is nothing to index."""

@@ -1,7 +1,11 @@
 """SQLite FTS5 flavour of the Chinese search backend."""
 
+import contextlib
+import sqlite3
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 
+from django.db import transaction
 from django.utils.functional import cached_property
 from modelsearch.backends.database.sqlite import sqlite as lite
 from modelsearch.utils import get_content_type_pk
@@ -63,13 +67,73 @@ class ChineseSQLiteIndex(BatchIndexMixin, lite.SQLiteIndex):
             to_update.append(IndexEntry(pk=pk, title=title, autocomplete=autocomplete, body=body))
         if to_update:
             IndexEntry._default_manager.bulk_update(to_update, ["title", "autocomplete", "body"], batch_size=500)
-        to_create = [
-            IndexEntry(content_type_id=content_type_pk, object_id=object_id, title=title, autocomplete=autocomplete,
-                       body=body)
-            for object_id, (title, autocomplete, body) in data.items()
-            if object_id not in existing
+        rows = [(content_type_pk, object_id, title, autocomplete, body)
+                for object_id, (title, autocomplete, body) in data.items() if object_id not in existing]
+        if rows:
+            self.insert_rows(rows)
+
+    _writer = None  # inside background_writes(): the writer thread
+    _written = None  # its last insert (a future)
+
+    @contextlib.contextmanager
+    def background_writes(self):
+        """Inside this block (update_index), new entries are inserted by one writer thread on this same connection
+        (and transaction): SQLite inserts and tokenises them without holding the GIL, so the next batch is read
+        meanwhile. Leaving waits for the last insert; an insert's error is raised by the next write or on leaving."""
+        self.write_connection.ensure_connection()
+        with ThreadPoolExecutor(1, thread_name_prefix="index-writer") as executor:
+            self._writer = executor
+            try:
+                yield
+                self._wait_for_writes()
+            finally:
+                self._writer = self._written = None
+
+    def _wait_for_writes(self):
+        written, self._written = self._written, None
+        if written is not None:
+            written.result()
+
+    def insert_rows(self, rows):
+        """INSERT (content_type_id, object_id, title, autocomplete, body) rows, as many a statement as SQLite binds:
+        what bulk_create writes, without a model object and field conversions per row (the values are strings), and
+        in fewer statements (FTS5 flushes its pending terms at the end of each)."""
+        opts, connection = IndexEntry._meta, self.write_connection
+        quote = connection.ops.quote_name
+        columns = ", ".join(quote(opts.get_field(name).column)
+                            for name in ("content_type_id", "title_norm", "object_id", "title", "autocomplete", "body"))
+        # The two numbers are written as literals: an int from the content type and the model's default.
+        mark = "?" if self._writer else "%s"
+        row_sql = f"({int(rows[0][0])}, {float(opts.get_field('title_norm').get_default())!r}, {', '.join([mark] * 4)})"
+        connection.ensure_connection()
+        per_statement = max(1, _variable_limit(connection.connection) // 4)
+        statements = [
+            (f"INSERT INTO {quote(opts.db_table)} ({columns}) VALUES " + ", ".join([row_sql] * len(part)),
+             [value for row in part for value in row[1:]])
+            for part in (rows[start : start + per_statement] for start in range(0, len(rows), per_statement))
         ]
-        self.entries.bulk_create(to_create, batch_size=500)
+        if self._writer:
+            self._wait_for_writes()
+            self._written = self._writer.submit(_execute_raw, connection.connection, statements)
+            return
+        with transaction.atomic(using=connection.alias, savepoint=False), connection.cursor() as cursor:
+            for sql, params in statements:
+                cursor.execute(sql, params)
+
+
+def _execute_raw(db, statements):
+    """In the writer thread: the statements on the sqlite3 connection itself (Django's wrapper belongs to the thread
+    that opened it), inside whatever transaction that thread has open."""
+    for sql, params in statements:
+        db.execute(sql, params)
+
+
+def _variable_limit(db):
+    """How many parameters this SQLite binds in one statement (999 when it cannot say)."""
+    try:
+        return db.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
+    except (AttributeError, sqlite3.Error):
+        return 999
 
 
 class ChineseSQLiteSearchBackend(ChineseSearchMixin, lite.SQLiteSearchBackend):

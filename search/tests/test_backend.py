@@ -5,6 +5,7 @@ import datetime
 import pytest
 from django.contrib.auth.models import Group, User
 from django.core.management import call_command
+from django.test.utils import CaptureQueriesContext
 from wagtail.search.backends import get_search_backend
 
 from search.analysis import analyse_query
@@ -155,3 +156,81 @@ def test_update_index_shares_analysis_between_processes_with_identical_entries(i
         call_command("update_index", verbosity=0, chunk_size=4)
     assert sum(len(future.result()) for future in submitted) > 0  # parts really were analysed in the other process
     assert entries() == serial and len(serial) > 17
+
+
+def test_update_index_writes_what_indexing_each_page_writes(imported_corpus, speech_index, monkeypatch):
+    """update_index reads only the columns the index needs and writes rows its own way (on SQLite, in few
+    statements); every entry must be byte for byte what indexing each fully loaded object on its own gives."""
+    from django.contrib.contenttypes.models import ContentType
+    from django.db import connection
+
+    from search import analysis
+    from search.backends.common import IndexEntry, search_columns
+    from speeches.models import Speaker
+    from speeches.tests.factories import SpeakerFactory
+
+    speaker = SpeakerFactory(name="王建國", post="市總工會主席")
+    varied = [
+        dict(summary="關於勞模精神的摘要", region="  ", meeting="全市職代會",
+             body=[("heading", {"text": "一、工资集体协商", "level": "h2"}),
+                   ("paragraph", "<p>职工&amp;会员 &lt;服务卡&gt; <b>疗休养</b></p>"),
+                   ("quote", {"text": "劳动最光荣", "attribution": "毛泽东"})]),
+        dict(summary="", region="浙江省", meeting="", speaker=None, body=[]),
+        dict(summary="\u3000", region="", meeting="ＡＢＣ工会", body=[("paragraph", "<p>  </p>")]),
+    ]
+    for n, fields in enumerate(varied):
+        page = SpeechPageFactory(parent=speech_index, slug=f"varied-{n}", **{"speaker": speaker, **fields})
+        if n == 0:
+            page.topics.add("劳模工匠", "职工之家", "工會")
+            page.save()
+    backend = get_search_backend()
+    models = (SpeechPage, Speaker)
+    content_types = [ContentType.objects.get_for_model(model).pk for model in models]
+
+    def entries():
+        return {(e.content_type_id, e.object_id): (str(e.title), str(e.body), str(e.autocomplete))
+                for e in IndexEntry.objects.filter(content_type__in=content_types)}
+
+    IndexEntry.objects.all().delete()
+    for model in models:
+        for pk in model.objects.values_list("pk", flat=True):
+            backend.add(model.objects.get(pk=pk))  # as on publish: the whole object, nothing prefetched
+    one_by_one = entries()
+    if connection.vendor == "sqlite":  # the texts themselves, not written by the code under test
+        index = backend.get_index_for_model(SpeechPage)
+        for model, content_type in zip(models, content_types, strict=True):
+            for obj in model.objects.all():
+                indexer = index.indexer_class(obj, backend)
+                assert one_by_one[content_type, str(obj.pk)] == (indexer.title, indexer.body, indexer.autocomplete)
+    assert len(one_by_one) > 20 and any("王建国" in body for _title, body, _auto in one_by_one.values())
+
+    # The speeches are read with the columns their search fields name only (topics are prefetched).
+    assert search_columns(SpeechPage) == ["body", "meeting", "region", "speaker", "summary", "title"]
+    IndexEntry.objects.all().delete()
+    with CaptureQueriesContext(connection) as queries:
+        call_command("update_index", verbosity=0)
+    assert entries() == one_by_one
+    # One read of the batch and one finding no more: no speech loads a deferred field on its own.
+    assert len([q for q in queries if 'FROM "speeches_speechpage"' in q["sql"]]) == 2
+    assert any('"_search_json_body"' in q["sql"] for q in queries)  # the body read as JSON text
+
+    monkeypatch.setattr(analysis, "PARALLEL_MIN_CHARS", 0)
+    monkeypatch.setattr(analysis, "PART_CHARS", 1)
+    IndexEntry.objects.all().delete()
+    with analysis.parallel_analysis(workers=1):
+        call_command("update_index", verbosity=0, chunk_size=3)
+    assert entries() == one_by_one
+    call_command("update_index", verbosity=0)  # over the entries already there
+    assert entries() == one_by_one
+
+
+def test_stream_json_decoded_as_json_loads_would():
+    """update_index decodes StreamField JSON with orjson, and with json where orjson refuses the text."""
+    import json
+
+    from search.backends.common import _json_loads
+
+    for text in ['[{"type": "paragraph", "value": "<p>工会 &amp; 职工</p>", "id": "a"}]', "[]", "null",
+                 '[{"value": NaN}]', '["\\ud800"]', "[123456789012345678901234567890, 1.5e300, -0.0]",
+                 "[-9223372036854775809, 18446744073709551616]", "[1e400, -1e400]"]:
+        assert repr(_json_loads(text)) == repr(json.loads(text))

@@ -2,9 +2,12 @@
 
 Batches are read by primary key ranges (no OFFSET, so the last batch costs what the first does), and while the
 other processes analyse one batch this process writes the previous one and reads the next (an index with
-``prepare_items``/``write_items``; others get ``add_items`` as in modelsearch).
+``prepare_items``/``write_items``; others get ``add_items`` as in modelsearch). Such an index reads only the columns
+its search fields need (``indexed_queryset``), the model may load what its search attributes read per batch
+(``load_search_attributes``), and SQLite inserts the entries in a writer thread (``background_writes``).
 """
 
+import contextlib
 import gc
 
 from modelsearch.backends import get_search_backend
@@ -61,10 +64,22 @@ class Command(RebuildCommand):
 
     def index_model(self, index, model, chunk_size):
         """Index every object of model, chunk by chunk; the number of objects."""
-        count, pending, previous = 0, None, []
         batched = hasattr(index, "prepare_items")
-        chunks = self.queryset_chunks(model.get_indexed_objects().order_by("pk"), chunk_size)
+        queryset = model.get_indexed_objects().order_by("pk")
+        if batched:
+            queryset = index.indexed_queryset(model, queryset)
+        chunks = self.queryset_chunks(queryset, chunk_size)
+        writes = getattr(index, "background_writes", None) if batched else None
+        with writes() if writes else contextlib.nullcontext():
+            count = self._index_chunks(index, model, chunks, batched)
+        return count
+
+    def _index_chunks(self, index, model, chunks, batched):
+        count, pending, previous = 0, None, []
+        load_attributes = getattr(model, "load_search_attributes", None) if batched else None
         for chunk in self.print_iter_progress(chunks):
+            if load_attributes:
+                load_attributes(chunk)
             if batched:
                 prepared = index.prepare_items(model, chunk)
                 if pending is not None:
