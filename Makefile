@@ -160,11 +160,12 @@ audit-pages: install-dev node_modules/.installed
 # The shared search tests on a real Elasticsearch 9 server (scripts/elasticsearch.sh fetches it once from Maven
 # Central into ~/.cache/portal-es and starts it, or reuses a running one). A server that cannot be fetched or
 # started fails the run. search/tests/es (Elasticsearch-only tests) also run in test-sqlite/test-postgres.
-# Deselected on Elasticsearch: two tests that name the database backend's index entries, and the worker-process
+# Deselected on Elasticsearch: three tests that name the database backend's index entries, and the worker-process
 # test (its subprocess cannot share the run's private index prefix; it runs on SQLite and PostgreSQL).
 ES_PYTEST = -m pytest -q -p search.tests.es.plugin search/tests speeches/tests/search --ignore=search/tests/es \
 	--deselect search/tests/test_backend.py::test_backend_matches_database \
 	--deselect search/tests/test_backend.py::test_update_index_shares_analysis_between_processes_with_identical_entries \
+	--deselect search/tests/test_backend.py::test_update_index_writes_what_indexing_each_page_writes \
 	--deselect search/tests/test_worker_indexing.py::test_published_page_is_indexed_by_a_worker_process \
 	$(PYTEST_ARGS)
 .PHONY: test-elasticsearch

@@ -122,7 +122,8 @@ def test_candidates_are_bounded_when_many_speeches_match(speech_index, monkeypat
         found = a.related_speeches()
     assert [p.pk for p in found] == expected
     assert max(in_lists(captured.captured_queries)) <= 2 * 6
-    assert any("LIMIT 6" in q["sql"] for q in captured.captured_queries)
+    if get_search_backend().vendor != "elasticsearch":  # there the keyword search is no SQL (size=6 in the request)
+        assert any("LIMIT 6" in q["sql"] for q in captured.captured_queries)
 
 
 def test_result_is_cached(speech_index, django_assert_max_num_queries):
