@@ -22,11 +22,14 @@ from bisect import bisect_left
 
 from django.db import connections, router, transaction
 
-from search.backends.common import IndexEntry
+from search.backends.common import IndexEntry, _quote
 from search.ranking import TITLE_WEIGHT
 
 TOP_K = 1000  # first depth
 MAX_DEPTH = 16_000
+# Past these a query is left to the full MATCH: scoring candidates in Python must stay cheaper than bm25 in C.
+MAX_TERMS = 8
+MAX_CANDIDATES = 20_000
 # A query matching fewer entries is ranked by the full MATCH: bm25 over that many rows costs under ~20 ms, about
 # what reading the stored scores costs.
 MIN_MATCHES = 20_000
@@ -44,10 +47,6 @@ def _model():
     from search.models import TermTop  # the backend is imported while the app registry loads
 
     return TermTop
-
-
-def _quote(token):
-    return '"' + token.replace('"', '""') + '"'
 
 
 def signature(cursor):
@@ -83,17 +82,19 @@ def common_terms(terms, share=0.5):
         cursor.execute(f"SELECT block FROM {fts}_data WHERE id = 1")  # FTS5's averages record: rows first
         row = cursor.fetchone()
         total = _varint(bytes(row[0]), 0)[0] if row and row[0] else 0
-        missing = [t for t in set(terms) if abs(_document_counts.get(t, (-total, 0))[0] - total) > total / 100]
+        counts = {t: _document_counts.get(t, (-total, 0)) for t in set(terms)}
+        missing = [t for t, (counted_at, _n) in counts.items() if abs(counted_at - total) > total / 100]
         if missing:
             cursor.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.search_vocabulary "
                            f"USING fts5vocab(main, {fts}, row)")
             for term in missing:
                 cursor.execute("SELECT doc FROM temp.search_vocabulary WHERE term = %s", [term])
                 found = cursor.fetchone()
-                if len(_document_counts) > 50_000:
-                    _document_counts.clear()
-                _document_counts[term] = (total, found[0] if found else 0)
-    return {t for t in terms if total and _document_counts[t][1] > share * total}
+                counts[term] = (total, found[0] if found else 0)
+        if len(_document_counts) > 50_000:
+            _document_counts.clear()
+        _document_counts.update((t, counts[t]) for t in missing)
+    return {t for t in terms if total and counts[t][1] > share * total}
 
 
 def _connection(write=False):
@@ -187,7 +188,7 @@ def best_entries(terms, required, limit):
     """[(entry id, relevance)], best first: the best `limit` rows of the FTS5 MATCH (columns title and body) of
     AND(any term of each tuple in `required`), whose phrases are `terms` (one term each, in the expression's order,
     with repeats); None when the stored scores cannot prove them."""
-    if not terms or not required or limit <= 0:
+    if not terms or not required or limit <= 0 or len(set(terms)) > MAX_TERMS:
         return None
     lists = _lists(terms)
     if lists is None:
@@ -198,6 +199,8 @@ def best_entries(terms, required, limit):
             for position in order[start:depth]:
                 entry = entries[position]
                 if entry not in seen:
+                    if len(seen) >= MAX_CANDIDATES:
+                        return None
                     seen.add(entry)
                     score, holds = 0.0, set()
                     for term in terms:

@@ -59,6 +59,19 @@ def test_deeper_lists_prove_what_the_first_depth_cannot(indexed_corpus, sqlite_b
     assert from_lists("工会 职工", 5) == full_match("工会 职工", 5)
 
 
+def test_many_words_or_too_many_candidates_are_left_to_the_full_match(indexed_corpus, sqlite_backend,
+                                                                     monkeypatch):
+    monkeypatch.setattr(sqlite_tops, "TOP_K", 2)
+    build("工会 职工")
+    assert from_lists("工会 职工", 3) == full_match("工会 职工", 3)
+    monkeypatch.setattr(sqlite_tops, "MAX_CANDIDATES", 2)  # more entries than that to score before a proof
+    assert from_lists("工会 职工", 3) is None
+    sqlite_tops._enqueued.clear()
+    many = "工会 职工 工作 发展 会员 服务 权益 维护 建设"  # nine words: more than MAX_TERMS
+    assert from_lists(many, 3) is None
+    assert not sqlite_tops._enqueued  # nothing asked of the worker either
+
+
 def build(q):
     return sqlite_tops.build(sqlite_tops.expression_terms(analyse_query(q)))
 
